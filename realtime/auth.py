@@ -1,0 +1,98 @@
+"""Socket authentication (PROTOCOL section 1): session cookie, `?token=`, or an `auth` message."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.http.request import split_domain_port, validate_host
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def user_from_token(token: str) -> Any:
+    """The active user of an access JWT; raise InvalidToken otherwise."""
+    try:
+        access = AccessToken(token)
+    except TokenError as exc:
+        raise InvalidToken(str(exc)) from None
+    user_id = access.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise InvalidToken("Token user not found")
+    return user
+
+
+def query_param(scope: dict[str, Any], name: str) -> str | None:
+    values = parse_qs(scope.get("query_string", b"").decode("latin1")).get(name)
+    return values[0] if values else None
+
+
+class QueryTokenAuthMiddleware:
+    """A `?token=<jwt>` wins over the session cookie; a bad one is remembered for 4401."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        token = query_param(scope, "token")
+        if token:
+            scope = dict(scope)
+            try:
+                scope["user"] = await database_sync_to_async(user_from_token)(token)
+            except InvalidToken as exc:
+                scope["user"] = AnonymousUser()
+                scope["auth_error"] = f"Invalid token: {exc}"
+        return await self.app(scope, receive, send)
+
+
+def origin_allowed(origin: str | None) -> bool:
+    """Browsers send Origin; it must be one of ours. Native clients send none."""
+    if origin is None:
+        return True
+    if (
+        origin in settings.WEBSOCKET_ALLOWED_ORIGINS
+        or "*" in settings.WEBSOCKET_ALLOWED_ORIGINS
+    ):
+        return True
+    host = urlparse(origin).netloc
+    if not host:
+        return False
+    domain, _port = split_domain_port(host)
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+
+
+class OriginCheckMiddleware:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        origin = None
+        for name, value in scope.get("headers", []):
+            if name == b"origin":
+                origin = value.decode("latin1")
+        if not origin_allowed(origin):
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 4403})
+            return None
+        return await self.app(scope, receive, send)
+
+
+def websocket_stack(app: Any) -> Any:
+    """Origin check, session cookie, then `?token=`."""
+    return OriginCheckMiddleware(AuthMiddlewareStack(QueryTokenAuthMiddleware(app)))
+
+
+def user_summary(user: Any) -> dict[str, Any] | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return {"id": user.pk, "name": user.get_full_name() or user.get_username()}

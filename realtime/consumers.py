@@ -1,0 +1,589 @@
+"""The base consumer: envelope, limits, rooms with replay, heartbeats (PROTOCOL 2-7).
+
+Subclasses name their socket, say whether it needs a user, and add client
+events to `events`. Every outgoing frame goes through one queue drained by a
+writer task, so replay, live room events and replies leave in a fixed order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from realtime import events, metrics, runtime, stats
+from realtime.auth import InvalidToken, query_param, user_from_token, user_summary
+from realtime.errors import CloseCode, DomainError, ErrorCode, ProtocolError
+from realtime.hub import get_hub
+from realtime.outbox import encode
+from realtime.rooms import RoomType, resolve
+from realtime.selectors import ResyncRequired, current_seq, events_after
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Any, dict[str, Any], "str | None"], Awaitable[None]]
+# Events a socket that still waits for its `auth` message may send.
+PRE_AUTH_EVENTS = {"auth", "ping", "heartbeat_ack"}
+CLIENT_ALIASES = {"join_kitchen": "join_room"}
+
+
+class JoinResult:
+    """Filled in by the writer once the join's replay ran."""
+
+    replayed = 0
+
+
+def _catch_up_rows(room: str, after: int) -> list[tuple[int, str]]:
+    return events_after(room, after, limit=500)
+
+
+class RealtimeConsumer(AsyncWebsocketConsumer):
+    socket_name: ClassVar[str] = "base"
+    requires_user: ClassVar[bool] = False
+    # client event -> method name; merged along the class hierarchy.
+    events: ClassVar[dict[str, str]] = {
+        "join_room": "handle_join_room",
+        "leave_room": "handle_leave_room",
+        "restore_rooms": "handle_restore_rooms",
+        "heartbeat_ack": "handle_heartbeat_ack",
+        "ping": "handle_ping",
+        "auth": "handle_auth",
+    }
+    _handler_table: ClassVar[dict[str, str]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            table.update(klass.__dict__.get("events", {}))
+        cls._handler_table = table
+
+    # -- lifecycle ---------------------------------------------------------
+
+    async def connect(self) -> None:
+        conf = settings.TIDINGS
+        self.conf = conf
+        self.connection_id = uuid.uuid4().hex
+        self.user = self.scope.get("user")
+        self.joined: dict[str, int] = {}  # room -> last seq sent
+        self.room_types: dict[str, tuple[RoomType, str | None]] = {}
+        self.outq: asyncio.Queue[Any] = asyncio.Queue()
+        self.pending_events = 0
+        self.closing = False
+        self.rate: deque[float] = deque()
+        self.refused = 0
+        self.acked = asyncio.Event()
+        self.tasks: list[asyncio.Task[Any]] = []
+        self.authenticated = bool(getattr(self.user, "is_authenticated", False))
+        await self.accept()
+        stats.opened(self.socket_name)
+        runtime.ensure_started()
+        self.tasks.append(asyncio.ensure_future(self._writer()))
+        self.send_frame(
+            events.CONNECTED,
+            events.connected_data(
+                self.connection_id,
+                conf["HEARTBEAT_INTERVAL"],
+                conf["HEARTBEAT_TIMEOUT"],
+            ),
+        )
+        if self.scope.get("auth_error"):
+            self.queue_close(
+                CloseCode.NOT_AUTHENTICATED,
+                self.scope["auth_error"],
+                ErrorCode.UNAUTHORIZED,
+            )
+            return
+        if query_param(self.scope, "resume"):
+            stats.reconnected()
+            self.send_frame(
+                events.RECONNECT_SUCCESS,
+                {"message": "Reconnected", "timestamp": events.now_iso()},
+            )
+        self.tasks.append(asyncio.ensure_future(self._heartbeat()))
+        if self.requires_user and not self.authenticated:
+            self.tasks.append(asyncio.ensure_future(self._auth_deadline()))
+            return
+        await self._ready()
+
+    async def _ready(self) -> None:
+        try:
+            await self.on_ready()
+        except ProtocolError as exc:
+            code = (
+                CloseCode.NOT_AUTHENTICATED
+                if exc.code == ErrorCode.UNAUTHORIZED and not self.authenticated
+                else CloseCode.FORBIDDEN
+            )
+            self.queue_close(code, exc.message, exc.code)
+
+    async def on_ready(self) -> None:
+        """Called once the socket has its user (subclasses join their rooms here)."""
+
+    async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "tasks"):
+            return
+        self.closing = True
+        for task in self.tasks:
+            task.cancel()
+        hub = get_hub()
+        for room in list(self.joined):
+            await hub.unsubscribe(room, self)
+        self.joined.clear()
+        stats.closed(self.socket_name)
+        await self.on_disconnected()
+
+    async def on_disconnected(self) -> None:
+        """Called after the socket closed and left its rooms."""
+
+    def queue_close(self, code: int, message: str, error: str) -> None:
+        """Send an error frame, then close with `code` once the queue has drained to it."""
+        if self.closing:
+            return
+        self.closing = True
+        metrics.ERRORS.labels(str(code)).inc()
+        self.outq.put_nowait(
+            (
+                "text",
+                encode(
+                    {"event": events.ERROR, "data": events.error_data(error, message)}
+                ),
+            )
+        )
+        self.outq.put_nowait(("close", code))
+
+    # -- sending -----------------------------------------------------------
+
+    def send_frame(self, event: str, data: Any, ref: str | None = None) -> None:
+        frame: dict[str, Any] = {"event": event, "data": data}
+        if ref is not None:
+            frame["ref"] = ref
+        self.outq.put_nowait(("text", encode(frame)))
+
+    def send_error(self, code: str, message: str, ref: str | None = None) -> None:
+        metrics.ERRORS.labels(code).inc()
+        self.send_frame(events.ERROR, events.error_data(code, message), ref)
+
+    def deliver(self, room: str, seq: int, event: str, text: str) -> None:
+        """A live room event from the hub (never blocks; a full queue means a slow client)."""
+        if self.closing:
+            return
+        self.pending_events += 1
+        if self.pending_events > self.conf["SEND_QUEUE_MAX"]:
+            metrics.SLOW_CLIENTS.inc()
+            self.closing = True
+            # Jump the queue: the client resumes by replay after reconnecting.
+            self.tasks.append(
+                asyncio.ensure_future(self.close(CloseCode.TRY_AGAIN_LATER))
+            )
+            return
+        self.outq.put_nowait(("event", room, seq, text))
+
+    def after_queue(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run `action` in the writer, after every frame queued so far."""
+        self.outq.put_nowait(("call", action))
+
+    async def _writer(self) -> None:
+        while True:
+            item = await self.outq.get()
+            kind = item[0]
+            try:
+                if kind == "text":
+                    await self.send(text_data=item[1])
+                elif kind == "event":
+                    self.pending_events -= 1
+                    await self._send_room_event(item[1], item[2], item[3])
+                elif kind == "call":
+                    await item[1]()
+                elif kind == "close":
+                    await self.close(code=item[1])
+                    return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("writer failed on %s", kind)
+
+    async def _send_room_event(self, room: str, seq: int, text: str) -> None:
+        last = self.joined.get(room)
+        if last is None or seq <= last:
+            return
+        if seq > last + 1:
+            # An earlier event is still on its way (or was lost): fetch it first.
+            await self._catch_up(room)
+            if self.joined.get(room, seq) >= seq:
+                return
+        await self.send(text_data=text)
+        self.joined[room] = seq
+
+    async def _catch_up(self, room: str) -> int:
+        """Send every stored event after the room's last sent seq; return how many."""
+        sent = 0
+        while room in self.joined:
+            try:
+                rows = await database_sync_to_async(_catch_up_rows)(
+                    room, self.joined[room]
+                )
+            except ResyncRequired as exc:
+                room_type, ident = self.room_types[room]
+                data = {"roomType": room_type.name, "room": room, "seq": exc.seq}
+                if room_type.id_field:
+                    data[room_type.id_field] = ident
+                await self.send(
+                    text_data=encode({"event": events.RESYNC_REQUIRED, "data": data})
+                )
+                self.joined[room] = exc.seq
+                return sent
+            if not rows:
+                return sent
+            for seq, frame in rows:
+                await self.send(text_data=frame)
+                self.joined[room] = seq
+                sent += 1
+        return sent
+
+    # -- receiving ---------------------------------------------------------
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None
+    ) -> None:
+        if self.closing:
+            return
+        limit = self.conf["MAX_FRAME_BYTES"]
+        size = len(bytes_data) if bytes_data is not None else len(text_data or "")
+        if size > limit or (
+            size * 4 > limit and len((text_data or "").encode()) > limit
+        ):
+            self.queue_close(
+                CloseCode.FRAME_TOO_LARGE,
+                f"Frame larger than {limit} bytes",
+                ErrorCode.VALIDATION_ERROR,
+            )
+            return
+        if bytes_data is not None:
+            if self.take_rate_token(None):
+                self.send_error(
+                    ErrorCode.VALIDATION_ERROR,
+                    "Binary frames are not supported; send JSON text",
+                )
+            return
+        try:
+            message = json.loads(text_data or "")
+        except ValueError:
+            if self.take_rate_token(None):
+                self.send_error(ErrorCode.VALIDATION_ERROR, "Malformed JSON")
+            return
+        if isinstance(message, dict) and self._is_batch(message):
+            await self._receive_batch(message)
+            return
+        await self.receive_envelope(message)
+
+    @staticmethod
+    def _is_batch(message: dict[str, Any]) -> bool:
+        return message.get("event") == "batch" or message.get("type") == "batch"
+
+    async def _receive_batch(self, message: dict[str, Any]) -> None:
+        ref = message.get("ref") if isinstance(message.get("ref"), str) else None
+        if message.get("event") == "batch":
+            data = message.get("data")
+            items = data.get("messages") if isinstance(data, dict) else None
+        else:
+            items = message.get("messages")
+        if not isinstance(items, list) or len(items) > self.conf["BATCH_MAX"]:
+            if self.take_rate_token(ref):
+                self.send_error(
+                    ErrorCode.VALIDATION_ERROR,
+                    f"batch needs data.messages: a list of at most {self.conf['BATCH_MAX']} envelopes",
+                    ref,
+                )
+            return
+        for item in items:
+            if self.closing:
+                return
+            if isinstance(item, dict) and self._is_batch(item):
+                if self.take_rate_token(None):
+                    self.send_error(ErrorCode.VALIDATION_ERROR, "Batches do not nest")
+                continue
+            await self.receive_envelope(item)
+
+    def take_rate_token(self, ref: str | None) -> bool:
+        """Count one client message; False (after replying or closing) when over the limit."""
+        now = time.monotonic()
+        window, limit = self.conf["RATE_WINDOW"], self.conf["RATE_LIMIT"]
+        while self.rate and self.rate[0] <= now - window:
+            self.rate.popleft()
+        if len(self.rate) < limit:
+            self.rate.append(now)
+            self.refused = 0
+            return True
+        self.refused += 1
+        if self.refused > self.conf["RATE_LIMIT_GRACE"]:
+            self.queue_close(
+                CloseCode.RATE_LIMIT_EXCEEDED,
+                "Rate limit exceeded",
+                ErrorCode.RATE_LIMITED,
+            )
+        else:
+            self.send_error(
+                ErrorCode.RATE_LIMITED,
+                f"More than {limit} messages in {int(window)} s",
+                ref,
+            )
+        return False
+
+    async def receive_envelope(self, message: Any) -> None:
+        ref = None
+        if isinstance(message, dict) and isinstance(message.get("ref"), (str, int)):
+            ref = str(message["ref"])
+        if not self.take_rate_token(ref):
+            return
+        try:
+            event, data = self.parse_envelope(message)
+            metrics.MESSAGES_IN.labels(
+                event if event in self._handler_table else "unknown"
+            ).inc()
+            await self.dispatch_event(event, data, ref)
+        except ProtocolError as exc:
+            self.send_error(exc.code, exc.message, ref)
+        except DomainError as exc:
+            self.send_error(exc.code, exc.message, ref)
+        except Exception:
+            logger.exception("handler failed")
+            self.send_error(ErrorCode.INTERNAL_ERROR, "Internal error", ref)
+
+    def parse_envelope(self, message: Any) -> tuple[str, dict[str, Any]]:
+        if not isinstance(message, dict):
+            raise ProtocolError(
+                ErrorCode.VALIDATION_ERROR, "A frame must be a JSON object"
+            )
+        if "event" not in message and message.get("type") == "message":
+            # Seed chat clients: {"type": "message", "content": "hi"}.
+            fields = {k: v for k, v in message.items() if k not in ("type", "ref")}
+            return "message", fields
+        event = message.get("event")
+        if not isinstance(event, str) or not event:
+            raise ProtocolError(
+                ErrorCode.VALIDATION_ERROR, "'event' must be a non-empty string"
+            )
+        data = message.get("data", {})
+        if data is None:
+            data = {}
+        if event != "ping" and not isinstance(data, dict):
+            raise ProtocolError(
+                ErrorCode.VALIDATION_ERROR, "'data' must be a JSON object"
+            )
+        return CLIENT_ALIASES.get(event, event), data
+
+    async def dispatch_event(self, event: str, data: Any, ref: str | None) -> None:
+        name = self._handler_table.get(event)
+        if name is None:
+            raise ProtocolError(ErrorCode.UNKNOWN_EVENT, f"Unknown event '{event}'")
+        if (
+            self.requires_user
+            and not self.authenticated
+            and event not in PRE_AUTH_EVENTS
+        ):
+            raise ProtocolError(
+                ErrorCode.UNAUTHORIZED, "Send 'auth' with a token first"
+            )
+        await getattr(self, name)(data, ref)
+
+    # -- auth and heartbeats -------------------------------------------------
+
+    async def _auth_deadline(self) -> None:
+        await asyncio.sleep(self.conf["AUTH_TIMEOUT"])
+        if not self.authenticated:
+            self.queue_close(
+                CloseCode.NOT_AUTHENTICATED,
+                "Authentication required",
+                ErrorCode.UNAUTHORIZED,
+            )
+
+    async def handle_auth(self, data: dict[str, Any], ref: str | None) -> None:
+        token = data.get("token")
+        if not isinstance(token, str) or not token:
+            raise ProtocolError(ErrorCode.VALIDATION_ERROR, "auth needs data.token")
+        try:
+            user = await database_sync_to_async(user_from_token)(token)
+        except InvalidToken as exc:
+            self.queue_close(
+                CloseCode.NOT_AUTHENTICATED,
+                f"Invalid token: {exc}",
+                ErrorCode.UNAUTHORIZED,
+            )
+            return
+        first = not self.authenticated
+        self.user, self.authenticated = user, True
+        self.scope["user"] = user
+        self.send_frame(events.AUTH_SUCCESS, {"user": user_summary(user)}, ref)
+        if first and self.requires_user:
+            await self._ready()
+
+    async def _heartbeat(self) -> None:
+        interval, timeout = (
+            self.conf["HEARTBEAT_INTERVAL"],
+            self.conf["HEARTBEAT_TIMEOUT"],
+        )
+        while True:
+            await asyncio.sleep(interval)
+            self.acked.clear()
+            self.send_frame(events.HEARTBEAT, {"timestamp": events.now_iso()})
+            await self.on_heartbeat()
+            try:
+                await asyncio.wait_for(self.acked.wait(), timeout)
+            except TimeoutError:
+                self.queue_close(
+                    CloseCode.HEARTBEAT_TIMEOUT,
+                    "Heartbeat timeout",
+                    ErrorCode.CONNECTION_FAILED,
+                )
+                return
+
+    async def on_heartbeat(self) -> None:
+        """Called each heartbeat (presence refresh and the like)."""
+
+    async def handle_heartbeat_ack(self, data: dict[str, Any], ref: str | None) -> None:
+        self.acked.set()
+
+    async def handle_ping(self, data: Any, ref: str | None) -> None:
+        self.send_frame(events.PONG, data, ref)
+
+    # -- rooms ---------------------------------------------------------------
+
+    async def join(
+        self, room_type: RoomType, room: str, ident: str | None, last_seq: int | None
+    ) -> JoinResult:
+        """Subscribe, then queue the replay from `last_seq` (or from now) in the writer."""
+        result = JoinResult()
+        if room in self.joined and (last_seq is None or last_seq >= self.joined[room]):
+            return result
+        if room not in self.joined:
+            await database_sync_to_async(room_type.authorize)(self.user, ident)
+            try:
+                await get_hub().subscribe(room, self)
+            except Exception as exc:
+                raise ProtocolError(
+                    ErrorCode.ROOM_JOIN_FAILED, f"Could not join {room}: {exc}"
+                ) from exc
+            self.room_types[room] = (room_type, ident)
+        if last_seq is None:
+            last_seq = await database_sync_to_async(current_seq)(room)
+        start = last_seq
+
+        async def catch_up() -> None:
+            # Set here, in the writer: live events queued before this point are
+            # skipped, and the catch-up below reads them back from history.
+            self.joined[room] = start
+            result.replayed = await self._catch_up(room)
+
+        self.after_queue(catch_up)
+        return result
+
+    async def leave(self, room: str) -> None:
+        self.joined.pop(room, None)
+        self.room_types.pop(room, None)
+        await get_hub().unsubscribe(room, self)
+
+    @staticmethod
+    def parse_last_seq(data: dict[str, Any]) -> int | None:
+        value = data.get("lastSeq")
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ProtocolError(
+                ErrorCode.VALIDATION_ERROR, "lastSeq must be a non-negative integer"
+            )
+        return value
+
+    def room_reply(
+        self, room_type: RoomType, room: str, ident: str | None
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = {"roomType": room_type.name, "room": room}
+        if room_type.id_field:
+            data[room_type.id_field] = ident
+        return data
+
+    async def handle_join_room(self, data: dict[str, Any], ref: str | None) -> None:
+        room_type, room = resolve(data, socket=self.socket_name)
+        ident = room.partition(":")[2] or None
+        last_seq = self.parse_last_seq(data)
+        await self.join(room_type, room, ident, last_seq)
+        reply = self.room_reply(room_type, room, ident)
+
+        async def success() -> None:
+            reply.update(seq=self.joined.get(room, 0), message=f"Joined {room}")
+            await self.send(
+                text_data=encode(
+                    {
+                        "event": events.JOIN_ROOM_SUCCESS,
+                        "data": reply,
+                        **({"ref": ref} if ref else {}),
+                    }
+                )
+            )
+
+        self.after_queue(success)
+
+    async def handle_leave_room(self, data: dict[str, Any], ref: str | None) -> None:
+        room_type, room = resolve(data, socket=self.socket_name)
+        if room not in self.joined:
+            raise ProtocolError(ErrorCode.ROOM_LEAVE_FAILED, f"Not in room {room}")
+        await self.leave(room)
+        reply = self.room_reply(room_type, room, room.partition(":")[2] or None)
+        reply["message"] = f"Left {room}"
+        self.send_frame(events.LEAVE_ROOM_SUCCESS, reply, ref)
+
+    async def handle_restore_rooms(self, data: dict[str, Any], ref: str | None) -> None:
+        rooms = data.get("rooms")
+        if not isinstance(rooms, list) or len(rooms) > 100:
+            raise ProtocolError(
+                ErrorCode.VALIDATION_ERROR, "rooms must be a list of at most 100 rooms"
+            )
+        restored = 0
+        replays: list[JoinResult] = []
+        for entry in rooms:
+            try:
+                if not isinstance(entry, dict):
+                    raise ProtocolError(
+                        ErrorCode.VALIDATION_ERROR, "each room must be an object"
+                    )
+                room_type, room = resolve(entry, socket=self.socket_name)
+                replays.append(
+                    await self.join(
+                        room_type,
+                        room,
+                        room.partition(":")[2] or None,
+                        self.parse_last_seq(entry),
+                    )
+                )
+                restored += 1
+            except ProtocolError as exc:
+                self.send_error(
+                    ErrorCode.ROOM_JOIN_FAILED
+                    if exc.code == ErrorCode.VALIDATION_ERROR
+                    else exc.code,
+                    exc.message,
+                    ref,
+                )
+
+        async def success() -> None:
+            data = {
+                "message": f"Restored {restored} room(s)",
+                "restoredCount": restored,
+                "replayedCount": sum(r.replayed for r in replays),
+                "timestamp": events.now_iso(),
+            }
+            frame = {"event": events.RESTORE_ROOMS_SUCCESS, "data": data}
+            if ref:
+                frame["ref"] = ref
+            await self.send(text_data=encode(frame))
+
+        self.after_queue(success)

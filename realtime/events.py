@@ -1,0 +1,55 @@
+"""Control events of the socket protocol (PROTOCOL sections 4, 6 and 7)."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from django.utils import timezone
+
+CONNECTED = "connected"
+RECONNECT_SUCCESS = "reconnect_success"
+HEARTBEAT = "heartbeat"
+PONG = "pong"
+AUTH_SUCCESS = "auth_success"
+JOIN_ROOM_SUCCESS = "join_room_success"
+LEAVE_ROOM_SUCCESS = "leave_room_success"
+RESTORE_ROOMS_SUCCESS = "restore_rooms_success"
+RESYNC_REQUIRED = "resync_required"
+ERROR = "error"
+ANNOUNCEMENT = "announcement"
+
+
+def now_iso() -> str:
+    return timezone.now().isoformat()
+
+
+class ErrorData(TypedDict):
+    message: str
+    code: str
+    timestamp: str
+
+
+def error_data(code: str, message: str) -> ErrorData:
+    return {"message": message, "code": code, "timestamp": now_iso()}
+
+
+def connected_data(
+    connection_id: str, interval: float, timeout: float
+) -> dict[str, Any]:
+    return {
+        "connectionId": connection_id,
+        # Milliseconds, as JavaScript timers take them.
+        "heartbeatInterval": int(interval * 1000),
+        "heartbeatTimeout": int(timeout * 1000),
+        "serverTime": now_iso(),
+    }
+
+
+class AnnouncementData(TypedDict):
+    message: str
+    level: str
+    createdAt: str
+
+
+def announcement_data(message: str, level: str) -> AnnouncementData:
+    return {"message": message, "level": level, "createdAt": now_iso()}

@@ -1,0 +1,138 @@
+"""Process-local fan-out: one channel-layer subscription per room per process.
+
+Every socket of this process that joined a room (Channels consumers and the
+Socket.IO gateway alike) registers here; the hub holds one channel on the
+layer, adds it to a room's group when the first local socket joins, and hands
+each arriving frame, encoded once at publish time, to the local subscribers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Protocol
+
+from channels.layers import get_channel_layer
+
+from realtime import metrics
+from realtime.rooms import group_name
+
+logger = logging.getLogger(__name__)
+
+
+class Subscriber(Protocol):
+    def deliver(self, room: str, seq: int, event: str, text: str) -> None:
+        """Take one room event; must not block (queue it)."""
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.layer = get_channel_layer()
+        self.channel: str | None = None
+        self.rooms: dict[str, set[Subscriber]] = {}
+        self._groups: set[str] = set()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    async def _ensure_channel(self) -> str:
+        if self.channel is None:
+            self.channel = await self.layer.new_channel("hub.")
+            self._task = asyncio.ensure_future(self._receive_loop())
+        return self.channel
+
+    async def subscribe(self, room: str, subscriber: Subscriber) -> None:
+        self.rooms.setdefault(room, set()).add(subscriber)
+        if room in self._groups:
+            return
+        async with self._lock:
+            if room in self._groups or room not in self.rooms:
+                return
+            channel = await self._ensure_channel()
+            try:
+                await self.layer.group_add(group_name(room), channel)
+            except Exception:
+                self._discard(room, subscriber)
+                raise
+            self._groups.add(room)
+
+    def _discard(self, room: str, subscriber: Subscriber) -> bool:
+        subscribers = self.rooms.get(room)
+        if subscribers is None:
+            return False
+        subscribers.discard(subscriber)
+        if subscribers:
+            return False
+        del self.rooms[room]
+        return True
+
+    async def unsubscribe(self, room: str, subscriber: Subscriber) -> None:
+        if not self._discard(room, subscriber):
+            return
+        async with self._lock:
+            if room in self.rooms or room not in self._groups or self.channel is None:
+                return
+            self._groups.discard(room)
+            try:
+                await self.layer.group_discard(group_name(room), self.channel)
+            except Exception as exc:  # the group expires or is dropped on reconnect
+                logger.info("group_discard(%s) failed: %s", room, exc)
+
+    async def _receive_loop(self) -> None:
+        assert self.channel is not None
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("hub receive failed; retrying")
+                await asyncio.sleep(1)
+                continue
+            self.dispatch(message)
+
+    def dispatch(self, message: dict[str, Any]) -> None:
+        room = message.get("room")
+        subscribers = self.rooms.get(room) if isinstance(room, str) else None
+        if not subscribers:
+            return
+        sent_at = message.get("ts")
+        if isinstance(sent_at, (int, float)):
+            metrics.FANOUT_LATENCY.observe(max(0.0, time.time() - sent_at))
+        seq, event, text = message["seq"], message["event"], message["text"]
+        for subscriber in list(subscribers):
+            subscriber.deliver(room, seq, event, text)
+        metrics.MESSAGES_OUT.labels(event).inc(len(subscribers))
+
+    def room_counts(self) -> dict[str, dict[str, int]]:
+        """`{roomType: {clients, totalRooms}}` for this process."""
+        counts: dict[str, dict[str, int]] = {}
+        for room, subscribers in self.rooms.items():
+            entry = counts.setdefault(
+                room.partition(":")[0], {"clients": 0, "totalRooms": 0}
+            )
+            entry["clients"] += len(subscribers)
+            entry["totalRooms"] += 1
+        return counts
+
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+
+
+def get_hub() -> Hub:
+    """The hub of the running event loop (one per server process in production)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        for old in [key for key in _hubs if key.is_closed()]:
+            del _hubs[old]
+        hub = _hubs[loop] = Hub()
+    return hub
+
+
+def current_hub() -> Hub | None:
+    """The hub of the running loop if one exists (for stats from sync code)."""
+    for loop, hub in _hubs.items():
+        if not loop.is_closed():
+            return hub
+    return None

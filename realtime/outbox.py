@@ -1,0 +1,136 @@
+"""Publishing: events are stored with the change they describe and sent on commit.
+
+`publish()` runs inside the service's transaction: it takes the room's next
+gap-free `seq` (the sequence row stays locked until commit, so a room's events
+commit in `seq` order), stores the exact frame clients will receive, and hands
+it to the channel layer once the transaction commits. A frame the layer could
+not take stays unpublished and the relay sends it later.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from realtime import metrics
+from realtime.models import RoomEvent, RoomSequence
+from realtime.rooms import group_name
+
+logger = logging.getLogger(__name__)
+
+ROOM_EVENT_TYPE = "room.event"
+
+
+def encode(payload: dict[str, Any]) -> str:
+    """The one JSON encoding of every frame Tidings sends."""
+    return json.dumps(
+        payload, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def _next_seq(room: str) -> int:
+    if not RoomSequence.objects.filter(room=room).update(last_seq=F("last_seq") + 1):
+        try:
+            with transaction.atomic():
+                RoomSequence.objects.create(room=room, last_seq=1)
+            return 1
+        except IntegrityError:
+            RoomSequence.objects.filter(room=room).update(last_seq=F("last_seq") + 1)
+    return (
+        RoomSequence.objects.filter(room=room).values_list("last_seq", flat=True).get()
+    )
+
+
+def publish(room: str, event: str, data: dict[str, Any]) -> int:
+    """Store `event` for `room` in the open transaction and send it on commit; return its seq."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("realtime.publish() must run inside transaction.atomic()")
+    seq = _next_seq(room)
+    frame = encode({"event": event, "data": data, "room": room, "seq": seq})
+    row = RoomEvent.objects.create(room=room, seq=seq, event=event, frame=frame)
+    transaction.on_commit(lambda: _send_committed([row]))
+    return seq
+
+
+def layer_message(row: RoomEvent) -> dict[str, Any]:
+    return {
+        "type": ROOM_EVENT_TYPE,
+        "room": row.room,
+        "seq": row.seq,
+        "event": row.event,
+        "text": row.frame,
+        "ts": time.time(),
+    }
+
+
+def _send_committed(rows: list[RoomEvent]) -> None:
+    from realtime.runtime import is_serving
+
+    layer = get_channel_layer()
+    if isinstance(layer, InMemoryChannelLayer) and not is_serving():
+        # A command run beside an embedded server cannot reach its memory:
+        # leave the event to that server's relay.
+        return
+    try:
+        for row in rows:
+            async_to_sync(layer.group_send)(group_name(row.room), layer_message(row))
+    except Exception as exc:  # the relay retries; the change itself is committed
+        metrics.RELAY_BACKLOG_EVENTS.inc(len(rows))
+        logger.warning(
+            "channel layer unavailable, %d event(s) left to the relay: %s",
+            len(rows),
+            exc,
+        )
+        return
+    RoomEvent.objects.filter(pk__in=[row.pk for row in rows]).update(published=True)
+
+
+def unpublished(limit: int = 500) -> list[RoomEvent]:
+    """Committed events the channel layer never took, oldest first."""
+    cutoff = timezone.now() - timedelta(seconds=settings.TIDINGS["RELAY_GRACE"])
+    return list(
+        RoomEvent.objects.filter(published=False, created_at__lte=cutoff).order_by(
+            "id"
+        )[:limit]
+    )
+
+
+def mark_published(rows: list[RoomEvent]) -> None:
+    RoomEvent.objects.filter(pk__in=[row.pk for row in rows]).update(published=True)
+
+
+def prune_history(*, now: datetime | None = None) -> int:
+    """Drop events outside the window: keep the last N per room or those younger than the age."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.TIDINGS["HISTORY_MIN_AGE"])
+    keep = settings.TIDINGS["HISTORY_MIN_EVENTS"]
+    deleted = 0
+    rooms = (
+        RoomEvent.objects.filter(created_at__lt=cutoff, published=True)
+        .values_list("room", flat=True)
+        .distinct()
+    )
+    for room in list(rooms):
+        last = (
+            RoomSequence.objects.filter(room=room)
+            .values_list("last_seq", flat=True)
+            .first()
+        )
+        if last is None:
+            continue
+        count, _ = RoomEvent.objects.filter(
+            room=room, seq__lte=last - keep, created_at__lt=cutoff, published=True
+        ).delete()
+        deleted += count
+    return deleted

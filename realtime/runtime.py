@@ -1,0 +1,121 @@
+"""Background work of each server process: the relay, history pruning, stats snapshots.
+
+Started from the ASGI lifespan (uvicorn) or lazily by the first socket
+(servers without lifespan, such as daphne).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from realtime import metrics, stats
+from realtime.outbox import layer_message, mark_published, prune_history, unpublished
+from realtime.rooms import group_name
+
+logger = logging.getLogger(__name__)
+
+_tasks: dict[asyncio.AbstractEventLoop, list[asyncio.Task[None]]] = {}
+# Other apps add their own loops (the in-process monitor, say) with `add_startup`.
+_startup: list[Callable[[], Awaitable[None]]] = []
+
+
+def add_startup(factory: Callable[[], Awaitable[None]]) -> None:
+    if factory not in _startup:
+        _startup.append(factory)
+
+
+async def relay_once() -> int:
+    """Send committed events the channel layer did not take at commit time."""
+    rows = await database_sync_to_async(unpublished)()
+    if not rows:
+        return 0
+    layer = get_channel_layer()
+    sent = []
+    for row in rows:
+        try:
+            await layer.group_send(group_name(row.room), layer_message(row))
+        except Exception as exc:
+            logger.info("relay: channel layer still unavailable: %s", exc)
+            break
+        sent.append(row)
+    if sent:
+        await database_sync_to_async(mark_published)(sent)
+        metrics.RELAYED_EVENTS.inc(len(sent))
+    return len(sent)
+
+
+async def _every(
+    seconds: float, step: Callable[[], Awaitable[object]], name: str
+) -> None:
+    while True:
+        try:
+            await step()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("%s failed", name)
+        await asyncio.sleep(seconds)
+
+
+async def prune_once() -> int:
+    return await database_sync_to_async(prune_history)()
+
+
+_serving = False
+
+
+def is_serving() -> bool:
+    """True in a process that serves sockets (and so relays its in-memory events)."""
+    return _serving
+
+
+def ensure_started() -> None:
+    """Start this process's background loops once per event loop."""
+    global _serving
+    _serving = True
+    loop = asyncio.get_running_loop()
+    if loop in _tasks:
+        return
+    conf = settings.TIDINGS
+    if not conf["BACKGROUND_TASKS"]:
+        _tasks[loop] = []
+        return
+    tasks = [
+        loop.create_task(_every(conf["RELAY_INTERVAL"], relay_once, "relay")),
+        loop.create_task(_every(conf["PRUNE_INTERVAL"], prune_once, "prune")),
+        loop.create_task(
+            _every(conf["STATS_INTERVAL"], stats.publish_snapshot, "stats")
+        ),
+    ]
+    tasks += [loop.create_task(factory()) for factory in _startup]
+    _tasks[loop] = tasks
+
+
+async def shutdown() -> None:
+    loop = asyncio.get_running_loop()
+    tasks = _tasks.pop(loop, [])
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await stats.remove_snapshot()
+
+
+class LifespanApp:
+    """ASGI lifespan: start the loops at startup, stop them at shutdown."""
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                ensure_started()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from realtime import views
+
+urlpatterns = [
+    path("stats/", views.StatsView.as_view(), name="realtime-stats"),
+    path(
+        "rooms/<str:room>/events/",
+        views.RoomEventsView.as_view(),
+        name="realtime-room-events",
+    ),
+]

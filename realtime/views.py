@@ -1,0 +1,90 @@
+"""Operations endpoints and the room history (polling fallback)."""
+
+from __future__ import annotations
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from rest_framework import permissions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from realtime.api_errors import error_response
+from realtime.rooms import parse_room
+from realtime.selectors import ResyncRequired, current_seq, events_after
+from realtime.stats import cluster_stats
+
+
+class StatsView(APIView):
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        return Response(cluster_stats())
+
+
+class HistoryQuery(serializers.Serializer):
+    after = serializers.IntegerField(min_value=0, default=0)
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+
+
+class RoomEventsView(APIView):
+    """Events of a room after `after`, oldest first: the polling fallback of the socket."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("after", int), OpenApiParameter("limit", int)],
+        responses={200: dict, 410: dict},
+    )
+    def get(self, request: Request, room: str) -> HttpResponse:
+        query = HistoryQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        room_type, ident = parse_room(room)
+        room_type.authorize(request.user, ident)
+        try:
+            rows = events_after(
+                room, query.validated_data["after"], limit=query.validated_data["limit"]
+            )
+        except ResyncRequired as exc:
+            return error_response(
+                "RESYNC_REQUIRED",
+                "History no longer reaches back; reload state",
+                410,
+                {"room": room, "seq": exc.seq},
+            )
+        # The stored frames are already JSON: join them instead of re-encoding.
+        body = "[" + ",".join(frame for _, frame in rows) + "]"
+        response = HttpResponse(body, content_type="application/json")
+        response["X-Room-Seq"] = str(current_seq(room))
+        return response
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {exc}"
+    try:
+        layer = get_channel_layer()
+        async_to_sync(layer.group_send)("readyz", {"type": "readyz.ping"})
+        checks["channelLayer"] = "ok"
+    except Exception as exc:
+        checks["channelLayer"] = f"error: {exc}"
+    ok = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ok else "unavailable", **checks}, status=200 if ok else 503
+    )
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
