@@ -1,9 +1,7 @@
 """WebSocket routes of every app (PROTOCOL section 1)."""
 
-from django.urls import re_path
+from chat.routing import websocket_urlpatterns as chat_routes
+from monitoring.routing import websocket_urlpatterns as monitoring_routes
+from orders.routing import websocket_urlpatterns as orders_routes
 
-from orders.consumers import OrdersConsumer
-
-websocket_urlpatterns = [
-    re_path(r"^ws/orders/?$", OrdersConsumer.as_asgi()),
-]
+websocket_urlpatterns = [*orders_routes, *chat_routes, *monitoring_routes]

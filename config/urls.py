@@ -22,4 +22,8 @@ urlpatterns = [
     path("healthz", realtime_views.healthz, name="healthz"),
     path("readyz", realtime_views.readyz, name="readyz"),
     path("metrics", realtime_views.metrics_view, name="metrics"),
+    path("", include("menus.urls")),
+    path("", include("orders.urls")),
+    path("", include("chat.urls")),
+    path("", include("monitoring.urls")),
 ]
