@@ -108,9 +108,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL;",
         }
     )
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
-        "SQLITE_TEST_NAME", str(BASE_DIR / "test-db.sqlite3")
-    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -16,3 +16,14 @@ CHANNEL_LAYERS = {
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TIDINGS = {**TIDINGS, "BACKGROUND_TASKS": False}
+
+# A test database of this run's own, so parallel runs never drop each other's.
+_test_db = DATABASES["default"].setdefault("TEST", {})  # noqa: F405
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    import tempfile
+
+    _test_db["NAME"] = os.path.join(
+        tempfile.gettempdir(), f"tidings-test-{os.getpid()}.sqlite3"
+    )  # noqa: F405
+else:
+    _test_db["NAME"] = f"test_tidings_{os.getpid()}"

@@ -173,7 +173,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         metrics.ERRORS.labels(code).inc()
         self.send_frame(events.ERROR, events.error_data(code, message), ref)
 
-    def deliver(self, room: str, seq: int, event: str, text: str) -> None:
+    def deliver(self, room: str, seq: int | None, event: str, text: str) -> None:
         """A live room event from the hub (never blocks; a full queue means a slow client)."""
         if self.closing:
             return
@@ -212,8 +212,13 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             except Exception:
                 logger.exception("writer failed on %s", kind)
 
-    async def _send_room_event(self, room: str, seq: int, text: str) -> None:
+    async def _send_room_event(self, room: str, seq: int | None, text: str) -> None:
         last = self.joined.get(room)
+        if seq is None:
+            # A volatile frame (never stored, never replayed): no seq bookkeeping.
+            if last is not None:
+                await self.send(text_data=text)
+            return
         if last is None or seq <= last:
             return
         if seq > last + 1:

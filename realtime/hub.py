@@ -22,8 +22,8 @@ logger = logging.getLogger(__name__)
 
 
 class Subscriber(Protocol):
-    def deliver(self, room: str, seq: int, event: str, text: str) -> None:
-        """Take one room event; must not block (queue it)."""
+    def deliver(self, room: str, seq: int | None, event: str, text: str) -> None:
+        """Take one room event (`seq` None: volatile, not stored); must not block."""
 
 
 class Hub:
@@ -99,7 +99,8 @@ class Hub:
         sent_at = message.get("ts")
         if isinstance(sent_at, (int, float)):
             metrics.FANOUT_LATENCY.observe(max(0.0, time.time() - sent_at))
-        seq, event, text = message["seq"], message["event"], message["text"]
+        # seq is None for volatile frames (typing, presence): forwarded as they are.
+        seq, event, text = message.get("seq"), message["event"], message["text"]
         for subscriber in list(subscribers):
             subscriber.deliver(room, seq, event, text)
         metrics.MESSAGES_OUT.labels(event).inc(len(subscribers))

@@ -134,3 +134,46 @@ def prune_history(*, now: datetime | None = None) -> int:
         ).delete()
         deleted += count
     return deleted
+
+
+def volatile_message(room: str, event: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A room frame without `seq`: delivered live to the room, never stored or replayed."""
+    return {
+        "type": ROOM_EVENT_TYPE,
+        "room": room,
+        "seq": None,
+        "event": event,
+        "text": encode({"event": event, "data": data, "room": room}),
+        "ts": time.time(),
+    }
+
+
+def broadcast_volatile(room: str, event: str, data: dict[str, Any]) -> None:
+    """Send a volatile event to `room` (on commit inside a transaction, else now).
+
+    For state that only matters live (typing, presence): a client that missed
+    it reloads the state instead. Sync code only; async code awaits
+    `abroadcast_volatile`.
+    """
+    message = volatile_message(room, event, data)
+
+    def send() -> None:
+        try:
+            async_to_sync(get_channel_layer().group_send)(group_name(room), message)
+        except Exception as exc:
+            logger.info("volatile %s to %s dropped: %s", event, room, exc)
+
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(send)
+    else:
+        send()
+
+
+async def abroadcast_volatile(room: str, event: str, data: dict[str, Any]) -> None:
+    """`broadcast_volatile` for async code (never inside a transaction)."""
+    try:
+        await get_channel_layer().group_send(
+            group_name(room), volatile_message(room, event, data)
+        )
+    except Exception as exc:
+        logger.info("volatile %s to %s dropped: %s", event, room, exc)

@@ -5,6 +5,11 @@ from realtime import views
 urlpatterns = [
     path("stats/", views.StatsView.as_view(), name="realtime-stats"),
     path(
+        "announcements/",
+        views.AnnouncementView.as_view(),
+        name="realtime-announcements",
+    ),
+    path(
         "rooms/<str:room>/events/",
         views.RoomEventsView.as_view(),
         name="realtime-room-events",

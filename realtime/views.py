@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from realtime.api_errors import error_response
 from realtime.rooms import parse_room
 from realtime.selectors import ResyncRequired, current_seq, events_after
+from realtime.services import LEVELS, announcement_publish
 from realtime.stats import cluster_stats
 
 
@@ -25,6 +26,25 @@ class StatsView(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
         return Response(cluster_stats())
+
+
+class AnnouncementInput(serializers.Serializer):
+    room = serializers.CharField(max_length=200, default="kiosk")
+    message = serializers.CharField(max_length=500, trim_whitespace=True)
+    level = serializers.ChoiceField(choices=LEVELS, default="info")
+
+
+class AnnouncementView(APIView):
+    """Staff: announce something to everyone in a room (kiosk screens, kitchen...)."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(request=AnnouncementInput, responses={201: dict})
+    def post(self, request: Request) -> Response:
+        data = AnnouncementInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        seq = announcement_publish(**data.validated_data)
+        return Response({"room": data.validated_data["room"], "seq": seq}, status=201)
 
 
 class HistoryQuery(serializers.Serializer):

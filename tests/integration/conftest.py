@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from tests import tools
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.integration)
+
+
+class Socket:
+    """A `websockets` client speaking the Tidings envelope."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.connection_id: str | None = None
+
+    @classmethod
+    async def open(cls, url: str) -> Socket:
+        conn = await websockets.connect(url, open_timeout=10, max_size=2**24)
+        sock = cls(conn)
+        hello = await sock.expect("connected")
+        sock.connection_id = hello["data"]["connectionId"]
+        return sock
+
+    async def send(self, event: str, data: Any = None, ref: str | None = None) -> None:
+        frame: dict[str, Any] = {"event": event, "data": data or {}}
+        if ref:
+            frame["ref"] = ref
+        await self.conn.send(json.dumps(frame))
+
+    async def recv(self, timeout: float = 5) -> dict[str, Any]:
+        return json.loads(await asyncio.wait_for(self.conn.recv(), timeout))
+
+    async def expect(self, event: str, timeout: float = 5) -> dict[str, Any]:
+        while True:
+            frame = await self.recv(timeout)
+            if frame["event"] == event:
+                return frame
+            if frame["event"] not in {"heartbeat", "reconnect_success"}:
+                raise AssertionError(f"expected {event}, got {frame}")
+
+    async def request(
+        self, event: str, data: Any = None, ref: str = "r"
+    ) -> dict[str, Any]:
+        await self.send(event, data, ref)
+        while True:
+            frame = await self.recv()
+            if frame.get("ref") == ref:
+                return frame
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+
+def admin_token(base: str) -> str:
+    response = httpx.post(
+        f"{base}/api/auth/token/", json={"username": "admin", "password": "admin"}
+    )
+    response.raise_for_status()
+    return response.json()["access"]
+
+
+def announce(base: str, token: str, message: str, room: str = "kiosk") -> int:
+    response = httpx.post(
+        f"{base}/api/realtime/announcements/",
+        json={"room": room, "message": message},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=15,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["seq"]
+
+
+@pytest.fixture
+def redis_servers(server_database: tools.Database, redis_url: str):
+    """`start(count, **env)` -> that many servers sharing the database and Redis."""
+    started: list[tools.Server] = []
+
+    def start(
+        count: int = 1, redis: str | None = None, **extra: str
+    ) -> list[tools.Server]:
+        env = tools.server_env(server_database, redis or redis_url, **extra)
+        servers = [tools.Server(env).start() for _ in range(count)]
+        started.extend(servers)
+        return servers
+
+    yield start
+    for server in started:
+        server.stop()
