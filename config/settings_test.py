@@ -4,8 +4,11 @@ Tests that are about Redis or about real servers get them from fixtures
 (tests/conftest.py), whatever REDIS_URL says here.
 """
 
+import os
+import tempfile
+
 from config.settings import *  # noqa: F403
-from config.settings import TIDINGS
+from config.settings import DATABASES, TIDINGS
 
 REDIS_URL = ""
 CHANNEL_LAYERS = {
@@ -18,12 +21,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TIDINGS = {**TIDINGS, "BACKGROUND_TASKS": False}
 
 # A test database of this run's own, so parallel runs never drop each other's.
-_test_db = DATABASES["default"].setdefault("TEST", {})  # noqa: F405
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
-    import tempfile
-
+_test_db = DATABASES["default"].setdefault("TEST", {})
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     _test_db["NAME"] = os.path.join(
         tempfile.gettempdir(), f"tidings-test-{os.getpid()}.sqlite3"
-    )  # noqa: F405
+    )
 else:
     _test_db["NAME"] = f"test_tidings_{os.getpid()}"
