@@ -191,3 +191,15 @@ async def ws() -> AsyncIterator[Callable[..., Any]]:
             await client.comm.disconnect(timeout=2)
         except Exception:
             pass
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test is a failure: every tool a test needs must be there."""
+    if not tools.IN_CI:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        for report in skipped:
+            print(f"\nCI: skipped test not allowed: {report.nodeid} {report.longrepr}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
