@@ -149,6 +149,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Seoul")
+# Local hour at which the cafe's business day (and its daily numbers) starts.
+ORDERS_DAY_STARTS_AT_HOUR = env_int("ORDERS_DAY_STARTS_AT_HOUR", 4)
 USE_I18N = True
 USE_TZ = True
 
@@ -215,4 +217,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# Uptime monitoring. The checker runs inside the server process in the embedded
+# setup (no REDIS_URL); scaled out, run `manage.py runmonitor` workers instead.
+MONITOR = {
+    "IN_PROCESS": env_bool("MONITOR_IN_PROCESS", not REDIS_URL),
+    "MIN_INTERVAL": env_int("MONITOR_MIN_INTERVAL", 20),
+    "RETRY_INTERVAL": env_float("MONITOR_RETRY_INTERVAL", 20),
+    "CONCURRENCY": env_int("MONITOR_CONCURRENCY", 50),
+    "POLL_INTERVAL": env_float("MONITOR_POLL_INTERVAL", 0.5),
+    "RAW_RETENTION_DAYS": env_int("MONITOR_RAW_RETENTION_DAYS", 7),
 }

@@ -1,3 +1,9 @@
-"""WebSocket routes of this app."""
+"""WebSocket routes of the monitoring app."""
 
-websocket_urlpatterns: list = []
+from django.urls import re_path
+
+from monitoring.consumers import MonitoringConsumer
+
+websocket_urlpatterns = [
+    re_path(r"^ws/monitoring/?$", MonitoringConsumer.as_asgi()),
+]

@@ -1,0 +1,218 @@
+"""The checker: claims due endpoints, checks them over HTTP, records the outcomes.
+
+A loop of steps that each return "found work?" (so a test can run one step).
+A due endpoint is claimed with one conditional UPDATE that moves it ahead, so
+several workers (processes or machines) never check one endpoint twice, on
+SQLite and PostgreSQL alike. A check that crashes stays pushed ahead by its
+claim instead of being retried in a tight loop. `stop()` (SIGTERM) stops
+claiming and lets the checks in flight finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import httpx
+from channels.db import database_sync_to_async
+from django.db import close_old_connections
+from django.utils import timezone
+
+from monitoring import conf, services
+from monitoring.models import CheckResult, Endpoint
+from monitoring.services import CheckOutcome, EndpointNotFound
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 1_000_000
+USER_AGENT = "Tidings-Monitor/1.0"
+
+
+def claim_due(*, now: datetime, limit: int) -> list[tuple[Endpoint, datetime]]:
+    """Claim up to `limit` due endpoints; returns each with the time it was due."""
+    close_old_connections()
+    candidates = list(
+        Endpoint.objects.filter(is_active=True, next_check_at__lte=now).order_by(
+            "next_check_at"
+        )[: limit * 2]
+    )
+    claimed: list[tuple[Endpoint, datetime]] = []
+    for endpoint in candidates:
+        if len(claimed) >= limit:
+            break
+        lease = now + timedelta(seconds=endpoint.interval_seconds)
+        # Another worker that claimed it first already moved next_check_at past now.
+        if Endpoint.objects.filter(
+            pk=endpoint.pk, is_active=True, next_check_at__lte=now
+        ).update(next_check_at=lease):
+            claimed.append((endpoint, endpoint.next_check_at))
+    return claimed
+
+
+async def perform_check(client: httpx.AsyncClient, endpoint: Endpoint) -> CheckOutcome:
+    """One HTTP request; any failure to get an answer becomes `error`."""
+    started = time.perf_counter()
+    try:
+        response = await client.request(
+            endpoint.method,
+            endpoint.url,
+            headers=endpoint.headers or None,
+            content=endpoint.body.encode() if endpoint.body else None,
+            timeout=endpoint.timeout_seconds,
+        )
+    except httpx.TimeoutException:
+        return CheckOutcome(error=f"Timed out after {endpoint.timeout_seconds:g} s")
+    except httpx.HTTPError as exc:
+        return CheckOutcome(
+            error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        )
+    elapsed = round((time.perf_counter() - started) * 1000)
+    body = response.text[:MAX_BODY] if endpoint.keyword_mode else None
+    return CheckOutcome(
+        status_code=response.status_code, response_time=elapsed, body=body
+    )
+
+
+def check_now(*, endpoint_id: int | str) -> CheckResult:
+    """Check one endpoint right away (the check-now button), synchronously."""
+    endpoint = services._get_plain(endpoint_id)
+
+    async def run() -> CheckOutcome:
+        async with make_client() as client:
+            return await perform_check(client, endpoint)
+
+    now = timezone.now()
+    outcome = asyncio.run(run())
+    return services.check_record(endpoint_id=endpoint.pk, outcome=outcome, now=now)
+
+
+def make_client(concurrency: int | None = None) -> httpx.AsyncClient:
+    concurrency = concurrency or conf.get("CONCURRENCY")
+    return httpx.AsyncClient(
+        follow_redirects=True,
+        headers={"User-Agent": USER_AGENT},
+        limits=httpx.Limits(
+            max_connections=concurrency, max_keepalive_connections=concurrency
+        ),
+        verify=True,
+    )
+
+
+class Monitor:
+    """One checker worker. `run()` loops over the steps until `stop()`."""
+
+    def __init__(
+        self,
+        *,
+        concurrency: int | None = None,
+        clock: Callable[[], datetime] = timezone.now,
+        poll_interval: float | None = None,
+    ) -> None:
+        self.concurrency = concurrency or conf.get("CONCURRENCY")
+        self.clock = clock
+        self.poll_interval = poll_interval or conf.get("POLL_INTERVAL")
+        self.inflight: set[asyncio.Task[None]] = set()
+        self.client: httpx.AsyncClient | None = None
+        self.stopping: asyncio.Event | None = None
+        self.last_rollup = 0.0
+        # Seconds between when a check was due and when it started (for benchmarks).
+        self.lags: list[float] = []
+        self.checked = 0
+        self.crashed = 0
+
+    def _client(self) -> httpx.AsyncClient:
+        if self.client is None:
+            self.client = make_client(self.concurrency)
+        return self.client
+
+    async def step_checks(self) -> bool:
+        """Claim what is due (up to the free slots) and start those checks."""
+        free = self.concurrency - len(self.inflight)
+        if free <= 0:
+            return False
+        claimed = await database_sync_to_async(claim_due)(now=self.clock(), limit=free)
+        for endpoint, due in claimed:
+            task = asyncio.ensure_future(self._check(endpoint, due))
+            self.inflight.add(task)
+            task.add_done_callback(self.inflight.discard)
+        return bool(claimed)
+
+    async def _check(self, endpoint: Endpoint, due: datetime) -> None:
+        started = self.clock()
+        self.lags.append(max((started - due).total_seconds(), 0.0))
+        try:
+            outcome = await perform_check(self._client(), endpoint)
+            await database_sync_to_async(services.check_record)(
+                endpoint_id=endpoint.pk, outcome=outcome, now=started
+            )
+            self.checked += 1
+        except EndpointNotFound:
+            pass  # deleted while being checked
+        except Exception:
+            # The claim already moved next_check_at one interval ahead.
+            self.crashed += 1
+            logger.exception("check of endpoint %s failed", endpoint.pk)
+
+    async def step_rollup(self, *, every: float = 60.0) -> bool:
+        """Fold old raw checks into hourly rows (at most once a minute when idle)."""
+        if time.monotonic() - self.last_rollup < every:
+            return False
+        folded = await database_sync_to_async(services.checks_rollup)(now=self.clock())
+        if not folded:
+            self.last_rollup = time.monotonic()
+        return bool(folded)
+
+    async def drain(self) -> None:
+        """Wait for the checks in flight."""
+        while self.inflight:
+            await asyncio.gather(*list(self.inflight), return_exceptions=True)
+
+    async def run_once(self) -> bool:
+        """One round: claim and check what is due, and wait for those checks."""
+        found = await self.step_checks()
+        await self.drain()
+        return found
+
+    def stop(self) -> None:
+        if self.stopping is not None:
+            self.stopping.set()
+
+    async def run(self) -> None:
+        self.stopping = asyncio.Event()
+        try:
+            while not self.stopping.is_set():
+                found = False
+                for step in (self.step_checks, self.step_rollup):
+                    try:
+                        found = await step() or found
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        logger.exception("monitor step %s failed", step.__name__)
+                if not found:
+                    # Jitter: workers started together do not poll in lockstep.
+                    delay = self.poll_interval * random.uniform(0.75, 1.25)
+                    try:
+                        await asyncio.wait_for(self.stopping.wait(), delay)
+                    except TimeoutError:
+                        pass
+            await self.drain()
+        finally:
+            if self.client is not None:
+                await self.client.aclose()
+                self.client = None
+
+
+async def run_in_process() -> None:
+    """The checker inside a server process (the embedded default)."""
+    monitor = Monitor()
+    try:
+        await monitor.run()
+    except asyncio.CancelledError:
+        for task in list(monitor.inflight):
+            task.cancel()
+        raise

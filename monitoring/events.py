@@ -1,0 +1,169 @@
+"""Monitoring event names and payloads (PROTOCOL section 6); REST reuses the builders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypedDict
+
+if TYPE_CHECKING:
+    from monitoring.models import CheckResult, Endpoint, Incident
+
+CHECK_COMPLETED = "check:completed"
+STATUS_CHANGED = "endpoint:status-changed"
+INCIDENT_STARTED = "incident:started"
+INCIDENT_RESOLVED = "incident:resolved"
+ENDPOINT_CREATED = "endpoint:created"
+ENDPOINT_UPDATED = "endpoint:updated"
+ENDPOINT_DELETED = "endpoint:deleted"
+
+ALL_ROOM = "endpoints"
+
+
+def endpoint_room(endpoint_id: int | str) -> str:
+    return f"endpoint:{endpoint_id}"
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+class CheckCompleted(TypedDict):
+    endpointId: int
+    status: str
+    statusCode: int | None
+    responseTime: int | None
+    checkedAt: str | None
+    errorMessage: str | None
+
+
+class StatusChanged(TypedDict):
+    endpointId: int
+    endpointName: str
+    previousStatus: str
+    currentStatus: str
+    timestamp: str | None
+    responseTime: int | None
+    errorMessage: str | None
+
+
+class IncidentStarted(TypedDict):
+    incidentId: int
+    endpointId: int
+    endpointName: str
+    startedAt: str | None
+    failureCount: int
+
+
+class IncidentResolved(TypedDict):
+    incidentId: int
+    endpointId: int
+    endpointName: str
+    startedAt: str | None
+    resolvedAt: str | None
+    durationSeconds: int
+
+
+def endpoint_data(endpoint: Endpoint) -> dict[str, Any]:
+    """The `endpoint` object of REST and of endpoint:created/updated."""
+    return {
+        "id": endpoint.pk,
+        "name": endpoint.name,
+        "url": endpoint.url,
+        "method": endpoint.method,
+        "headers": endpoint.headers or {},
+        "body": endpoint.body,
+        "intervalSeconds": endpoint.interval_seconds,
+        "timeoutSeconds": endpoint.timeout_seconds,
+        "expectedStatus": f"{endpoint.expected_status_min}-{endpoint.expected_status_max}",
+        "keyword": endpoint.keyword,
+        "keywordMode": endpoint.keyword_mode,
+        "degradedThresholdMs": endpoint.degraded_threshold_ms,
+        "failureThreshold": endpoint.failure_threshold,
+        "recoveryThreshold": endpoint.recovery_threshold,
+        "isActive": endpoint.is_active,
+        "status": endpoint.status,
+        "consecutiveFailures": endpoint.consecutive_failures,
+        "lastCheckedAt": iso(endpoint.last_checked_at),
+        "lastStatusCode": endpoint.last_status_code,
+        "lastResponseTime": endpoint.last_response_time,
+        "lastError": endpoint.last_error or None,
+        "statusChangedAt": iso(endpoint.status_changed_at),
+        "nextCheckAt": iso(endpoint.next_check_at),
+    }
+
+
+def check_completed(endpoint: Endpoint, check: CheckResult) -> CheckCompleted:
+    return {
+        "endpointId": endpoint.pk,
+        "status": check.status,
+        "statusCode": check.status_code,
+        "responseTime": check.response_time,
+        "checkedAt": iso(check.checked_at),
+        "errorMessage": check.error or None,
+    }
+
+
+def status_changed(
+    endpoint: Endpoint, previous: str, check: CheckResult
+) -> StatusChanged:
+    return {
+        "endpointId": endpoint.pk,
+        "endpointName": endpoint.name,
+        "previousStatus": previous,
+        "currentStatus": endpoint.status,
+        "timestamp": iso(check.checked_at),
+        "responseTime": check.response_time,
+        "errorMessage": check.error or None,
+    }
+
+
+def incident_started(incident: Incident) -> IncidentStarted:
+    return {
+        "incidentId": incident.pk,
+        "endpointId": incident.endpoint_id,
+        "endpointName": incident.endpoint.name,
+        "startedAt": iso(incident.started_at),
+        "failureCount": incident.failure_count,
+    }
+
+
+def incident_resolved(incident: Incident) -> IncidentResolved:
+    return {
+        "incidentId": incident.pk,
+        "endpointId": incident.endpoint_id,
+        "endpointName": incident.endpoint.name,
+        "startedAt": iso(incident.started_at),
+        "resolvedAt": iso(incident.resolved_at),
+        "durationSeconds": incident.duration_seconds(),
+    }
+
+
+def incident_data(incident: Incident) -> dict[str, Any]:
+    """An incident in REST answers."""
+    return {
+        "id": incident.pk,
+        "endpointId": incident.endpoint_id,
+        "endpointName": incident.endpoint.name,
+        "startedAt": iso(incident.started_at),
+        "resolvedAt": iso(incident.resolved_at),
+        "failureCount": incident.failure_count,
+        "firstError": incident.first_error or None,
+        "notes": incident.notes,
+        "isOpen": incident.resolved_at is None,
+        "durationSeconds": incident.duration_seconds()
+        if incident.resolved_at
+        else None,
+    }
+
+
+def check_data(check: CheckResult) -> dict[str, Any]:
+    return {
+        "id": check.pk,
+        "endpointId": check.endpoint_id,
+        "status": check.status,
+        "statusCode": check.status_code,
+        "responseTime": check.response_time,
+        "checkedAt": iso(check.checked_at),
+        "errorMessage": check.error or None,
+        "inMaintenance": check.in_maintenance,
+    }

@@ -1,0 +1,449 @@
+"""Every state change of monitoring: validate, write, publish, in one transaction.
+
+`check_record` holds the rules that turn one check's outcome into statuses,
+incidents and events; the checker only does HTTP and calls it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+from django.db import transaction
+from django.db.models import Count, Min, Q, Sum
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+import realtime
+from monitoring import conf, events
+from monitoring.models import (
+    CheckResult,
+    CheckRollup,
+    Endpoint,
+    Incident,
+    KeywordMode,
+    MaintenanceWindow,
+    Status,
+)
+from realtime.errors import DomainError
+
+
+class MonitoringError(DomainError):
+    code = "VALIDATION_ERROR"
+
+
+class EndpointNotFound(DomainError):
+    code = "NOT_FOUND"
+    status = 404
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What one HTTP check saw; `error` set means no usable answer (connection, timeout)."""
+
+    status_code: int | None = None
+    response_time: int | None = None  # milliseconds
+    error: str = ""
+    body: str | None = None
+
+
+def _publish_both(endpoint_id: int, event: str, data: Any) -> None:
+    realtime.publish(events.ALL_ROOM, event, dict(data))
+    realtime.publish(events.endpoint_room(endpoint_id), event, dict(data))
+
+
+def in_maintenance(endpoint: Endpoint, now: datetime) -> bool:
+    return MaintenanceWindow.objects.filter(
+        Q(endpoint=endpoint) | Q(endpoint__isnull=True),
+        starts_at__lte=now,
+        ends_at__gt=now,
+    ).exists()
+
+
+def classify(endpoint: Endpoint, outcome: CheckOutcome) -> tuple[str, str, bool]:
+    """One check on its own: (status, error message, answered but slow)."""
+    if outcome.error or outcome.status_code is None:
+        return Status.DOWN, outcome.error or "No response", False
+    if not endpoint.expects(outcome.status_code):
+        return (
+            Status.DOWN,
+            f"Unexpected status {outcome.status_code} (expected "
+            f"{endpoint.expected_status_min}-{endpoint.expected_status_max})",
+            False,
+        )
+    slow = (
+        outcome.response_time is not None
+        and outcome.response_time > endpoint.degraded_threshold_ms
+    )
+    if endpoint.keyword and endpoint.keyword_mode:
+        found = endpoint.keyword in (outcome.body or "")
+        if endpoint.keyword_mode == KeywordMode.CONTAINS and not found:
+            return Status.DEGRADED, f"Keyword '{endpoint.keyword}' not found", slow
+        if endpoint.keyword_mode == KeywordMode.NOT_CONTAINS and found:
+            return Status.DEGRADED, f"Keyword '{endpoint.keyword}' found", slow
+    return Status.UP, "", slow
+
+
+@transaction.atomic
+def check_record(
+    *, endpoint_id: int, outcome: CheckOutcome, now: datetime | None = None
+) -> CheckResult:
+    """Store one check, move the endpoint's status and incidents, publish the events."""
+    now = now or timezone.now()
+    endpoint = Endpoint.objects.select_for_update().filter(pk=endpoint_id).first()
+    if endpoint is None:
+        raise EndpointNotFound(f"Endpoint {endpoint_id} not found")
+    maintenance = in_maintenance(endpoint, now)
+    status, error, slow = classify(endpoint, outcome)
+    answered = status != Status.DOWN
+
+    endpoint.consecutive_slow = endpoint.consecutive_slow + 1 if slow else 0
+    streak = conf.get("SLOW_STREAK")
+    if status == Status.UP and endpoint.consecutive_slow >= streak:
+        status = Status.DEGRADED
+        error = (
+            f"Slower than {endpoint.degraded_threshold_ms} ms on "
+            f"{endpoint.consecutive_slow} checks in a row"
+        )
+    if answered:
+        endpoint.consecutive_successes += 1
+        endpoint.consecutive_failures = 0
+        endpoint.failing_since = None
+    else:
+        if endpoint.consecutive_failures == 0:
+            endpoint.failing_since = now
+        endpoint.consecutive_failures += 1
+        endpoint.consecutive_successes = 0
+
+    check = CheckResult.objects.create(
+        endpoint=endpoint,
+        status=status,
+        status_code=outcome.status_code,
+        response_time=outcome.response_time,
+        error=error[:2000],
+        checked_at=now,
+        in_maintenance=maintenance,
+    )
+
+    incident = Incident.objects.filter(
+        endpoint=endpoint, resolved_at__isnull=True
+    ).first()
+    started = resolved = None
+    if not answered:
+        if incident is not None:
+            incident.failure_count += 1
+            incident.save(update_fields=["failure_count"])
+        elif (
+            endpoint.consecutive_failures >= endpoint.failure_threshold
+            and not maintenance
+        ):
+            incident = started = Incident.objects.create(
+                endpoint=endpoint,
+                started_at=endpoint.failing_since or now,
+                failure_count=endpoint.consecutive_failures,
+                first_error=error[:2000],
+            )
+    elif (
+        incident is not None
+        and endpoint.consecutive_successes >= endpoint.recovery_threshold
+    ):
+        incident.resolved_at = now
+        incident.save(update_fields=["resolved_at"])
+        resolved, incident = incident, None
+
+    previous = endpoint.status
+    # An open incident keeps the endpoint DOWN until recovery is confirmed.
+    endpoint.status = Status.DOWN if incident is not None else status
+    if endpoint.status != previous:
+        endpoint.status_changed_at = now
+    endpoint.last_checked_at = now
+    endpoint.last_status_code = outcome.status_code
+    endpoint.last_response_time = outcome.response_time
+    endpoint.last_error = error[:2000]
+    unconfirmed = (
+        not answered and endpoint.consecutive_failures < endpoint.failure_threshold
+    )
+    if unconfirmed:
+        delay = min(conf.get("RETRY_INTERVAL"), endpoint.interval_seconds)
+    else:
+        delay = endpoint.interval_seconds
+    if endpoint.is_active:
+        endpoint.next_check_at = now + timedelta(seconds=delay)
+    endpoint.save()
+
+    _publish_both(
+        endpoint.pk, events.CHECK_COMPLETED, events.check_completed(endpoint, check)
+    )
+    if endpoint.status != previous:
+        _publish_both(
+            endpoint.pk,
+            events.STATUS_CHANGED,
+            events.status_changed(endpoint, previous, check),
+        )
+    if started is not None:
+        _publish_both(
+            endpoint.pk, events.INCIDENT_STARTED, events.incident_started(started)
+        )
+    if resolved is not None:
+        _publish_both(
+            endpoint.pk, events.INCIDENT_RESOLVED, events.incident_resolved(resolved)
+        )
+    return check
+
+
+# -- endpoints: create, edit, pause, delete --------------------------------------
+
+# API field -> model field; the same names the `endpoint` payload uses.
+FIELDS = {
+    "name": "name",
+    "url": "url",
+    "method": "method",
+    "headers": "headers",
+    "body": "body",
+    "intervalSeconds": "interval_seconds",
+    "timeoutSeconds": "timeout_seconds",
+    "keyword": "keyword",
+    "keywordMode": "keyword_mode",
+    "degradedThresholdMs": "degraded_threshold_ms",
+    "failureThreshold": "failure_threshold",
+    "recoveryThreshold": "recovery_threshold",
+    "isActive": "is_active",
+}
+
+
+def parse_expected_status(value: Any) -> tuple[int, int]:
+    """`200`, `"200-299"` or `"2xx"` -> (min, max)."""
+    text = str(value).strip().lower()
+    try:
+        if text.endswith("xx") and len(text) == 3:
+            low = int(text[0]) * 100
+            return low, low + 99
+        if "-" in text:
+            low_text, high_text = text.split("-", 1)
+            low, high = int(low_text), int(high_text)
+        else:
+            low = high = int(text)
+    except ValueError:
+        raise MonitoringError(
+            "expectedStatus must look like 200, 200-299 or 2xx",
+            details={"expectedStatus": str(value)},
+        ) from None
+    if not (100 <= low <= high <= 599):
+        raise MonitoringError(
+            "expectedStatus must be a range within 100-599",
+            details={"expectedStatus": str(value)},
+        )
+    return low, high
+
+
+def _apply(endpoint: Endpoint, data: dict[str, Any]) -> list[str]:
+    errors: dict[str, str] = {}
+    changed: list[str] = []
+    for key, value in data.items():
+        if key == "expectedStatus":
+            low, high = parse_expected_status(value)
+            endpoint.expected_status_min, endpoint.expected_status_max = low, high
+            changed += ["expected_status_min", "expected_status_max"]
+            continue
+        field = FIELDS.get(key)
+        if field is None:
+            errors[key] = "Unknown field"
+            continue
+        setattr(endpoint, field, value)
+        changed.append(field)
+    if errors:
+        raise MonitoringError("Unknown fields", details=errors)
+    _validate(endpoint)
+    return changed
+
+
+def _validate(endpoint: Endpoint) -> None:
+    errors: dict[str, str] = {}
+    if not isinstance(endpoint.name, str) or not endpoint.name.strip():
+        errors["name"] = "Required"
+    parsed = urlparse(endpoint.url if isinstance(endpoint.url, str) else "")
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        errors["url"] = "Must be an http:// or https:// URL"
+    if endpoint.method not in dict(Endpoint.METHODS):
+        errors["method"] = "One of " + ", ".join(dict(Endpoint.METHODS))
+    if not isinstance(endpoint.headers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in endpoint.headers.items()
+    ):
+        errors["headers"] = "An object of string values"
+    minimum = conf.get("MIN_INTERVAL")
+
+    def number(field: str, key: str, low: float, integer: bool = True) -> None:
+        value = getattr(endpoint, field)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            errors[key] = "Must be a number"
+        elif integer and int(value) != value:
+            errors[key] = "Must be a whole number"
+        elif value < low:
+            errors[key] = f"At least {low}"
+
+    number("interval_seconds", "intervalSeconds", minimum)
+    number("timeout_seconds", "timeoutSeconds", 0.1, integer=False)
+    number("degraded_threshold_ms", "degradedThresholdMs", 1)
+    number("failure_threshold", "failureThreshold", 1)
+    number("recovery_threshold", "recoveryThreshold", 1)
+    if (
+        "timeoutSeconds" not in errors
+        and "intervalSeconds" not in errors
+        and endpoint.timeout_seconds > endpoint.interval_seconds
+    ):
+        errors["timeoutSeconds"] = "Must not exceed intervalSeconds"
+    if endpoint.keyword_mode not in dict(KeywordMode.choices):
+        errors["keywordMode"] = "One of CONTAINS, NOT_CONTAINS or empty"
+    if endpoint.keyword_mode and not endpoint.keyword:
+        errors["keyword"] = "Required with keywordMode"
+    if not isinstance(endpoint.is_active, bool):
+        errors["isActive"] = "Must be true or false"
+    if errors:
+        raise MonitoringError("Invalid endpoint", details=errors)
+
+
+def _get(endpoint_id: int | str) -> Endpoint:
+    try:
+        return Endpoint.objects.select_for_update().get(pk=int(endpoint_id))
+    except (Endpoint.DoesNotExist, ValueError, TypeError):
+        raise EndpointNotFound(f"Endpoint {endpoint_id} not found") from None
+
+
+def _get_plain(endpoint_id: int | str) -> Endpoint:
+    try:
+        return Endpoint.objects.get(pk=int(endpoint_id))
+    except (Endpoint.DoesNotExist, ValueError, TypeError):
+        raise EndpointNotFound(f"Endpoint {endpoint_id} not found") from None
+
+
+@transaction.atomic
+def endpoint_create(*, data: dict[str, Any], now: datetime | None = None) -> Endpoint:
+    """Create an endpoint from API fields; it is due for its first check at once."""
+    endpoint = Endpoint(next_check_at=now or timezone.now())
+    _apply(endpoint, data)
+    endpoint.save()
+    _publish_both(
+        endpoint.pk,
+        events.ENDPOINT_CREATED,
+        {"endpoint": events.endpoint_data(endpoint)},
+    )
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_update(
+    *, endpoint_id: int | str, data: dict[str, Any], now: datetime | None = None
+) -> Endpoint:
+    """Change an endpoint's settings (API field names); reschedules when needed."""
+    now = now or timezone.now()
+    endpoint = _get(endpoint_id)
+    was_active, old_interval = endpoint.is_active, endpoint.interval_seconds
+    _apply(endpoint, data)
+    if endpoint.is_active and not was_active:
+        endpoint.next_check_at = now
+        endpoint.consecutive_failures = endpoint.consecutive_successes = 0
+        endpoint.consecutive_slow = 0
+        endpoint.failing_since = None
+    elif endpoint.interval_seconds < old_interval:
+        endpoint.next_check_at = min(
+            endpoint.next_check_at, now + timedelta(seconds=endpoint.interval_seconds)
+        )
+    endpoint.save()
+    _publish_both(
+        endpoint.pk,
+        events.ENDPOINT_UPDATED,
+        {"endpoint": events.endpoint_data(endpoint)},
+    )
+    return endpoint
+
+
+def endpoint_pause(*, endpoint_id: int | str) -> Endpoint:
+    return endpoint_update(endpoint_id=endpoint_id, data={"isActive": False})
+
+
+def endpoint_resume(*, endpoint_id: int | str) -> Endpoint:
+    return endpoint_update(endpoint_id=endpoint_id, data={"isActive": True})
+
+
+@transaction.atomic
+def endpoint_delete(*, endpoint_id: int | str) -> None:
+    endpoint = _get(endpoint_id)
+    pk = endpoint.pk
+    endpoint.delete()
+    _publish_both(pk, events.ENDPOINT_DELETED, {"endpointId": pk})
+
+
+@transaction.atomic
+def incident_note(*, incident_id: int | str, notes: str) -> Incident:
+    """Replace an incident's notes (free text shown on the detail page)."""
+    try:
+        incident = Incident.objects.select_related("endpoint").get(pk=int(incident_id))
+    except (Incident.DoesNotExist, ValueError, TypeError):
+        raise DomainError(
+            f"Incident {incident_id} not found", code="NOT_FOUND", status=404
+        ) from None
+    if not isinstance(notes, str) or len(notes) > 10_000:
+        raise MonitoringError("notes must be text of at most 10,000 characters")
+    incident.notes = notes
+    incident.save(update_fields=["notes"])
+    return incident
+
+
+@transaction.atomic
+def maintenance_create(
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    endpoint_id: int | None = None,
+    reason: str = "",
+) -> MaintenanceWindow:
+    if ends_at <= starts_at:
+        raise MonitoringError("A maintenance window must end after it starts")
+    return MaintenanceWindow.objects.create(
+        endpoint_id=endpoint_id, starts_at=starts_at, ends_at=ends_at, reason=reason
+    )
+
+
+# -- retention ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def checks_rollup(*, now: datetime | None = None, limit_hours: int = 1) -> int:
+    """Fold raw checks older than the retention into hourly rows; return rows folded."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=conf.get("RAW_RETENTION_DAYS"))
+    old = CheckResult.objects.filter(checked_at__lt=cutoff)
+    first = old.aggregate(first=Min("checked_at"))["first"]
+    if first is None:
+        return 0
+    hour = first.replace(minute=0, second=0, microsecond=0)
+    end = min(hour + timedelta(hours=limit_hours), cutoff)
+    batch = old.filter(checked_at__gte=hour, checked_at__lt=end)
+    counted = Q(in_maintenance=False)
+    groups = (
+        batch.annotate(hour=TruncHour("checked_at"))
+        .values("endpoint_id", "hour")
+        .annotate(
+            total=Count("id", filter=counted),
+            up=Count("id", filter=counted & Q(status=Status.UP)),
+            degraded=Count("id", filter=counted & Q(status=Status.DEGRADED)),
+            down=Count("id", filter=counted & Q(status=Status.DOWN)),
+            rt_sum=Sum("response_time"),
+            rt_count=Count("response_time"),
+        )
+    )
+    for row in groups:
+        rollup, _ = CheckRollup.objects.get_or_create(
+            endpoint_id=row["endpoint_id"], hour=row["hour"]
+        )
+        rollup.total += row["total"]
+        rollup.up += row["up"]
+        rollup.degraded += row["degraded"]
+        rollup.down += row["down"]
+        rollup.response_time_sum += row["rt_sum"] or 0
+        rollup.response_time_count += row["rt_count"]
+        rollup.save()
+    deleted, _ = batch.delete()
+    return deleted

@@ -1,0 +1,69 @@
+"""A tiny HTTP target on 127.0.0.1 that a test switches between behaviours."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.tools import free_port
+
+BODY_OK = b"hello from tidings target"
+BODY_NO_KEYWORD = b"nothing to see"
+
+
+class Target:
+    """Modes: ok (200), error (500), slow (200 after `delay` s), nokeyword, closed."""
+
+    def __init__(self, port: int | None = None, delay: float = 0.3) -> None:
+        self.port = port or free_port()
+        self.mode = "ok"
+        self.delay = delay
+        self.hits = 0
+        self.server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/health"
+
+    def start(self) -> Target:
+        target = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                target.hits += 1
+                mode = target.mode
+                if mode == "slow":
+                    time.sleep(target.delay)
+                status = 500 if mode == "error" else 200
+                body = BODY_NO_KEYWORD if mode == "nokeyword" else BODY_OK
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_HEAD = do_GET
+            do_POST = do_GET
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def set(self, mode: str) -> None:
+        """Switch behaviour; `closed` closes the port, any other mode reopens it."""
+        if mode == "closed":
+            self.stop()
+        elif self.server is None:
+            self.start()
+        self.mode = mode

@@ -1,0 +1,192 @@
+"""The checker against a real HTTP target on 127.0.0.1, with a controlled clock.
+
+The target switches between 200, 500, a slow answer, a missing keyword and a
+closed port; the published room events must come out in exactly this order.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from monitoring.checker import Monitor, claim_due
+from monitoring.models import Endpoint, Incident
+from realtime.models import RoomEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, seconds: float) -> datetime:
+        self.now = T0 + timedelta(seconds=seconds)
+        return self.now
+
+
+@sync_to_async
+def room_frames(room: str) -> list[dict]:
+    return [
+        json.loads(f)
+        for f in RoomEvent.objects.filter(room=room)
+        .order_by("seq")
+        .values_list("frame", flat=True)
+    ]
+
+
+async def test_event_sequence_through_up_down_incident_degraded_and_recovery(
+    target, make_endpoint
+):
+    endpoint = await sync_to_async(make_endpoint)(
+        now=T0,
+        url=target.url,
+        keyword="tidings",
+        keywordMode="CONTAINS",
+        degradedThresholdMs=150,
+        timeoutSeconds=2,
+    )
+    clock = Clock()
+    monitor = Monitor(clock=clock)
+
+    async def check(seconds: float, mode: str) -> None:
+        target.set(mode)
+        clock.at(seconds)
+        assert await monitor.run_once(), f"nothing due at +{seconds}s"
+        assert monitor.crashed == 0
+
+    await check(0, "ok")
+    await check(60, "error")  # UP -> DOWN, retried 20 s later
+    await check(80, "closed")
+    await check(100, "error")  # third failure: incident
+    await check(160, "closed")
+    await check(220, "ok")
+    await check(280, "ok")  # second success: resolved, back UP
+    await check(340, "slow")
+    await check(400, "slow")
+    await check(460, "slow")  # third slow answer: DEGRADED
+    await check(520, "ok")
+    await check(580, "nokeyword")
+    clock.at(600)
+    assert not await monitor.run_once()  # nothing due before +640 s
+    await monitor.step_checks()
+
+    frames = await room_frames(f"endpoint:{endpoint.pk}")
+    seen = [
+        (f["event"], f["data"].get("status") or f["data"].get("currentStatus"))
+        for f in frames
+    ]
+    assert seen == [
+        ("endpoint:created", None),
+        ("check:completed", "UP"),
+        ("endpoint:status-changed", "UP"),
+        ("check:completed", "DOWN"),
+        ("endpoint:status-changed", "DOWN"),
+        ("check:completed", "DOWN"),
+        ("check:completed", "DOWN"),
+        ("incident:started", None),
+        ("check:completed", "DOWN"),
+        ("check:completed", "UP"),
+        ("check:completed", "UP"),
+        ("endpoint:status-changed", "UP"),
+        ("incident:resolved", None),
+        ("check:completed", "UP"),
+        ("check:completed", "UP"),
+        ("check:completed", "DEGRADED"),
+        ("endpoint:status-changed", "DEGRADED"),
+        ("check:completed", "UP"),
+        ("endpoint:status-changed", "UP"),
+        ("check:completed", "DEGRADED"),
+        ("endpoint:status-changed", "DEGRADED"),
+    ]
+    by_event = {}
+    for f in frames:
+        by_event.setdefault(f["event"], []).append(f["data"])
+    started = by_event["incident:started"][0]
+    assert started["failureCount"] == 3
+    assert started["startedAt"] == "2026-01-05T12:01:00Z"
+    resolved = by_event["incident:resolved"][0]
+    assert resolved["incidentId"] == started["incidentId"]
+    assert resolved["resolvedAt"] == "2026-01-05T12:04:40Z"
+    assert resolved["durationSeconds"] == 220
+    down = by_event["endpoint:status-changed"][1]
+    assert down["previousStatus"] == "UP" and down["endpointName"] == "Target"
+    assert "500" in down["errorMessage"]
+    checks = by_event["check:completed"]
+    assert checks[0]["statusCode"] == 200 and checks[0]["responseTime"] >= 0
+    assert checks[2]["statusCode"] is None and checks[2]["errorMessage"]
+    assert all(c["responseTime"] >= 150 for c in checks[7:10])
+    # The `endpoints` room carries the same events in the same order.
+    everything = await room_frames("endpoints")
+    assert [f["event"] for f in everything] == [f["event"] for f in frames]
+    incident = await sync_to_async(Incident.objects.get)()
+    assert incident.failure_count == 4
+
+
+async def test_timeout_counts_as_down(target, make_endpoint):
+    endpoint = await sync_to_async(make_endpoint)(
+        now=T0, url=target.url, timeoutSeconds=0.2
+    )
+    target.delay = 1.0
+    target.set("slow")
+    clock = Clock()
+    await Monitor(clock=clock).run_once()
+    await sync_to_async(endpoint.refresh_from_db)()
+    assert endpoint.status == "DOWN"
+    assert "Timed out" in endpoint.last_error
+
+
+def test_claim_is_taken_once(make_endpoint):
+    make_endpoint(now=T0)
+    make_endpoint(now=T0, name="Other")
+    first = claim_due(now=T0, limit=10)
+    second = claim_due(now=T0, limit=10)
+    assert len(first) == 2 and second == []
+    assert set(Endpoint.objects.values_list("next_check_at", flat=True)) == {
+        T0 + timedelta(seconds=60)
+    }
+
+
+async def test_crashing_check_is_pushed_ahead(make_endpoint, monkeypatch):
+    from monitoring import checker
+
+    endpoint = await sync_to_async(make_endpoint)(now=T0)
+
+    async def boom(client, endpoint):  # type: ignore[no-untyped-def]
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(checker, "perform_check", boom)
+    clock = Clock()
+    monitor = Monitor(clock=clock)
+    assert await monitor.run_once()
+    assert monitor.crashed == 1
+    assert not await monitor.run_once()  # not retried in a loop
+    await sync_to_async(endpoint.refresh_from_db)()
+    assert endpoint.next_check_at == T0 + timedelta(seconds=60)
+
+
+async def test_stop_lets_checks_in_flight_finish(target, make_endpoint):
+    import asyncio
+
+    endpoint = await sync_to_async(make_endpoint)(url=target.url)
+    target.delay = 0.5
+    target.set("slow")
+    monitor = Monitor(poll_interval=0.05)
+    runner = asyncio.ensure_future(monitor.run())
+    for _ in range(100):
+        if monitor.inflight:
+            break
+        await asyncio.sleep(0.01)
+    assert monitor.inflight
+    monitor.stop()
+    await asyncio.wait_for(runner, 5)
+    await sync_to_async(endpoint.refresh_from_db)()
+    assert endpoint.status == "UP" and monitor.checked == 1
