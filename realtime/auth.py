@@ -22,10 +22,10 @@ class InvalidToken(Exception):
 def user_from_token(token: str) -> Any:
     """The active user of an access JWT; raise InvalidToken otherwise."""
     try:
-        access = AccessToken(token)
+        access = AccessToken(token)  # type: ignore[arg-type]
     except TokenError as exc:
         raise InvalidToken(str(exc)) from None
-    user_id = access.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))
+    user_id = access.get(str(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id")))
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         raise InvalidToken("Token user not found")

@@ -93,7 +93,9 @@ class Hub:
 
     def dispatch(self, message: dict[str, Any]) -> None:
         room = message.get("room")
-        subscribers = self.rooms.get(room) if isinstance(room, str) else None
+        if not isinstance(room, str):
+            return
+        subscribers = self.rooms.get(room)
         if not subscribers:
             return
         sent_at = message.get("ts")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -22,10 +23,10 @@ logger = logging.getLogger(__name__)
 
 _tasks: dict[asyncio.AbstractEventLoop, list[asyncio.Task[None]]] = {}
 # Other apps add their own loops (the in-process monitor, say) with `add_startup`.
-_startup: list[Callable[[], Awaitable[None]]] = []
+_startup: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
 
-def add_startup(factory: Callable[[], Awaitable[None]]) -> None:
+def add_startup(factory: Callable[[], Coroutine[Any, Any, None]]) -> None:
     if factory not in _startup:
         _startup.append(factory)
 
