@@ -1,3 +1,9 @@
-"""WebSocket routes of this app."""
+"""WebSocket routes of the chat app."""
 
-websocket_urlpatterns: list = []
+from django.urls import re_path
+
+from chat.consumers import ChatConsumer
+
+websocket_urlpatterns = [
+    re_path(r"^ws/chat/?$", ChatConsumer.as_asgi()),
+]

@@ -1,5 +1,20 @@
-"""REST and page routes of this app (included at the site root)."""
+"""REST and page routes of the chat app (included at the site root)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from chat import pages, views
+
+urlpatterns = [
+    path("api/chat/sessions/", views.SessionListView.as_view(), name="chat-sessions"),
+    path(
+        "api/chat/sessions/<int:session_id>/messages/",
+        views.MessageListView.as_view(),
+        name="chat-messages",
+    ),
+    path(
+        "api/chat/sessions/<int:session_id>/read/",
+        views.ReadView.as_view(),
+        name="chat-read",
+    ),
+    path("chat/", pages.chat_page, name="chat"),
+]

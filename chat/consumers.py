@@ -1,0 +1,146 @@
+"""`/ws/chat/?sessionId=<id>`: members only; messages, typing, read marks, presence."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from chat import events as chat_events
+from chat import presence, services
+from chat.rooms import CHAT
+from realtime.auth import query_param
+from realtime.consumers import RealtimeConsumer
+from realtime.errors import ErrorCode, ProtocolError
+from realtime.outbox import abroadcast_volatile
+from realtime.rooms import ID_PATTERN
+
+
+def _post(session_id: str, user: Any, data: dict[str, Any]) -> chat_events.MessageData:
+    message, _ = services.chat_message_post(
+        session_id=session_id,
+        author=user,
+        content=data.get("content"),
+        client_id=data.get("clientId"),
+    )
+    return chat_events.message_data(message)
+
+
+def _read(session_id: str, user: Any, message_id: Any) -> int | None:
+    member = services.chat_mark_read(
+        session_id=session_id, user=user, message_id=message_id
+    )
+    return member.last_read_message_id
+
+
+class ChatConsumer(RealtimeConsumer):
+    socket_name = "chat"
+    requires_user = True
+    events = {
+        "message": "handle_message",
+        "typing": "handle_typing",
+        "read": "handle_read",
+    }
+
+    session_id: str | None = None
+    me: chat_events.UserData | None = None
+    typing = False
+    present = False
+
+    async def on_ready(self) -> None:
+        session_id = query_param(self.scope, "sessionId")
+        if not session_id or not ID_PATTERN.match(session_id):
+            raise ProtocolError(ErrorCode.UNAUTHORIZED, "sessionId is required")
+        last_seq = query_param(self.scope, "lastSeq")
+        if last_seq is not None and not last_seq.isdigit():
+            raise ProtocolError(
+                ErrorCode.VALIDATION_ERROR, "lastSeq must be a non-negative integer"
+            )
+        # Membership is the room's join rule (UNAUTHORIZED -> close 4403).
+        await self.join(
+            CHAT,
+            CHAT.room_name(session_id),
+            session_id,
+            int(last_seq) if last_seq is not None else None,
+        )
+        self.session_id = session_id
+        self.room = CHAT.room_name(session_id)
+        self.me = chat_events.user_data(self.user)
+        first, online = await presence.get_store().connect(
+            session_id, self.me, self.connection_id
+        )
+        self.present = True
+        data = dict(chat_events.presence_data(self.me, online))
+        if first:
+            await abroadcast_volatile(self.room, chat_events.PRESENCE_JOINED, data)
+        else:
+            # Already online elsewhere: only this socket needs the list.
+            self.send_frame(chat_events.PRESENCE_JOINED, data)
+        self.tasks.append(asyncio.ensure_future(self._keep_present()))
+
+    async def _keep_present(self) -> None:
+        while True:
+            await asyncio.sleep(presence.refresh_interval())
+            await self.on_heartbeat()
+
+    async def on_heartbeat(self) -> None:
+        if not self.present or self.me is None or self.session_id is None:
+            return
+        store = presence.get_store()
+        if await store.refresh(self.session_id, self.me, self.connection_id):
+            online = await store.online(self.session_id)
+            await abroadcast_volatile(
+                self.room,
+                chat_events.PRESENCE_JOINED,
+                dict(chat_events.presence_data(self.me, online)),
+            )
+
+    async def on_disconnected(self) -> None:
+        if not self.present or self.me is None or self.session_id is None:
+            return
+        self.present = False
+        if self.typing:
+            self.typing = False
+            await abroadcast_volatile(
+                self.room,
+                chat_events.TYPING,
+                dict(chat_events.typing_data(self.me, False)),
+            )
+        last, online = await presence.get_store().disconnect(
+            self.session_id, self.me["id"], self.connection_id
+        )
+        if last:
+            await abroadcast_volatile(
+                self.room,
+                chat_events.PRESENCE_LEFT,
+                dict(chat_events.presence_data(self.me, online)),
+            )
+
+    async def handle_message(self, data: dict[str, Any], ref: str | None) -> None:
+        payload = await database_sync_to_async(_post)(self.session_id, self.user, data)
+        self.send_frame(chat_events.MESSAGE_SENT, payload, ref)
+        if self.typing:
+            await self.handle_typing({"isTyping": False}, None)
+
+    async def handle_typing(self, data: dict[str, Any], ref: str | None) -> None:
+        is_typing = data.get("isTyping")
+        if not isinstance(is_typing, bool):
+            raise ProtocolError(
+                ErrorCode.VALIDATION_ERROR, "isTyping must be a boolean"
+            )
+        assert self.me is not None
+        self.typing = is_typing
+        await abroadcast_volatile(
+            self.room,
+            chat_events.TYPING,
+            dict(chat_events.typing_data(self.me, is_typing)),
+        )
+        if ref is not None:
+            self.send_frame(chat_events.TYPING_SUCCESS, {"isTyping": is_typing}, ref)
+
+    async def handle_read(self, data: dict[str, Any], ref: str | None) -> None:
+        last = await database_sync_to_async(_read)(
+            self.session_id, self.user, data.get("messageId")
+        )
+        self.send_frame(chat_events.READ_SUCCESS, {"lastReadMessageId": last}, ref)

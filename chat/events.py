@@ -1,0 +1,75 @@
+"""Chat event names and payloads (PROTOCOL section 6); REST uses the same builders."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+MESSAGE_CREATED = "message:created"
+PRESENCE_JOINED = "presence:joined"
+PRESENCE_LEFT = "presence:left"
+TYPING = "typing"
+MESSAGE_READ = "message:read"
+# Direct replies on the chat socket (matched by `ref`).
+MESSAGE_SENT = "message_sent"
+READ_SUCCESS = "read_success"
+TYPING_SUCCESS = "typing_success"
+
+
+class UserData(TypedDict):
+    id: int
+    name: str
+
+
+class MessageData(TypedDict):
+    id: int
+    sessionId: int
+    clientId: str | None
+    author: UserData
+    content: str
+    createdAt: str
+
+
+class PresenceData(TypedDict):
+    user: UserData
+    online: list[UserData]
+
+
+class TypingData(TypedDict):
+    user: UserData
+    isTyping: bool
+
+
+class ReadData(TypedDict):
+    user: UserData
+    lastReadMessageId: int | None
+
+
+def room_of(session_id: Any) -> str:
+    return f"chat:{session_id}"
+
+
+def user_data(user: Any) -> UserData:
+    return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
+
+
+def message_data(message: Any) -> MessageData:
+    return {
+        "id": message.pk,
+        "sessionId": message.session_id,
+        "clientId": message.client_id,
+        "author": user_data(message.author),
+        "content": message.content,
+        "createdAt": message.created_at.isoformat(),
+    }
+
+
+def presence_data(user: UserData, online: list[UserData]) -> PresenceData:
+    return {"user": user, "online": online}
+
+
+def typing_data(user: UserData, is_typing: bool) -> TypingData:
+    return {"user": user, "isTyping": is_typing}
+
+
+def read_data(user: Any, last_read: int | None) -> ReadData:
+    return {"user": user_data(user), "lastReadMessageId": last_read}

@@ -1,0 +1,83 @@
+"""Chat sessions, their members and messages."""
+
+from django.conf import settings
+from django.db import models
+
+MAX_CONTENT = 4000
+MAX_CLIENT_ID = 64
+MAX_TITLE = 200
+
+
+class ChatSession(models.Model):
+    title = models.CharField(max_length=MAX_TITLE)
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="created_chat_sessions",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def room(self) -> str:
+        return f"chat:{self.pk}"
+
+
+class ChatMember(models.Model):
+    session = models.ForeignKey(
+        ChatSession, on_delete=models.CASCADE, related_name="members"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="chat_memberships",
+    )
+    # The newest message this member has seen (ids grow with time).
+    last_read_message_id = models.BigIntegerField(null=True, blank=True)
+    joined = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "user"], name="chat_member_session_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.session}"
+
+
+class ChatMessage(models.Model):
+    session = models.ForeignKey(
+        ChatSession, on_delete=models.CASCADE, related_name="messages"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="chat_messages",
+    )
+    content = models.TextField()
+    # Chosen by the client so a retried send stores one message; NULL (not "")
+    # when absent, so the unique constraint only covers given ids.
+    client_id = models.CharField(  # noqa: DJ001
+        max_length=MAX_CLIENT_ID, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_id"],
+                name="chat_message_author_client_id",
+                condition=models.Q(client_id__isnull=False),
+            )
+        ]
+        indexes = [
+            models.Index(fields=["session", "id"], name="chat_message_session_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author}: {self.content[:40]}"

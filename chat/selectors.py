@@ -1,0 +1,150 @@
+"""Reads of the chat: session lists with unread counts, history pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from chat import events
+from chat.models import ChatMember, ChatMessage, ChatSession
+from realtime.selectors import current_seq
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+
+
+def session_list(*, user: Any) -> list[dict[str, Any]]:
+    """The user's sessions, newest activity first, each with its unread count."""
+    last_read = ChatMember.objects.filter(
+        session=OuterRef("session"), user=user
+    ).values("last_read_message_id")[:1]
+    unread = (
+        ChatMessage.objects.filter(session=OuterRef("pk"))
+        .exclude(author=user)
+        .filter(Q(id__gt=Coalesce(Subquery(last_read), Value(0))))
+        .order_by()
+        .values("session")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    sessions = (
+        ChatSession.objects.filter(members__user=user)
+        .annotate(
+            unread=Coalesce(Subquery(unread), Value(0), output_field=IntegerField()),
+            last_id=Coalesce(
+                Subquery(
+                    ChatMessage.objects.filter(session=OuterRef("pk"))
+                    .order_by("-id")
+                    .values("id")[:1]
+                ),
+                Value(0),
+            ),
+        )
+        .order_by("-last_id", "-pk")
+    )
+    sessions = list(sessions)
+    members = _members_of([s.pk for s in sessions])
+    last = {
+        m.session_id: m
+        for m in ChatMessage.objects.filter(
+            pk__in=[s.last_id for s in sessions if s.last_id]
+        ).select_related("author")
+    }
+    return [
+        session_data(s, members.get(s.pk, []), s.unread, last.get(s.pk))
+        for s in sessions
+    ]
+
+
+def session_detail(*, session: ChatSession, user: Any) -> dict[str, Any]:
+    for entry in session_list(user=user):
+        if entry["id"] == session.pk:
+            return entry
+    return session_data(session, _members_of([session.pk]).get(session.pk, []), 0)
+
+
+def _members_of(session_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    result: dict[int, list[dict[str, Any]]] = {}
+    rows = (
+        ChatMember.objects.filter(session_id__in=session_ids)
+        .select_related("user")
+        .order_by("joined", "pk")
+    )
+    for member in rows:
+        result.setdefault(member.session_id, []).append(
+            {
+                **events.user_data(member.user),
+                "lastReadMessageId": member.last_read_message_id,
+            }
+        )
+    return result
+
+
+def session_data(
+    session: ChatSession,
+    members: list[dict[str, Any]],
+    unread: int,
+    last_message: ChatMessage | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": session.pk,
+        "title": session.title,
+        "creatorId": session.creator_id,
+        "created": session.created.isoformat(),
+        "members": members,
+        "unreadCount": unread,
+        "lastMessage": events.message_data(last_message) if last_message else None,
+    }
+
+
+def parse_cursor(value: Any, name: str) -> int | None:
+    from realtime.errors import DomainError
+
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise DomainError(f"{name} must be an integer") from None
+    if number < 0:
+        raise DomainError(f"{name} must not be negative")
+    return number
+
+
+def message_history(
+    *,
+    session_id: int,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = DEFAULT_PAGE,
+) -> dict[str, Any]:
+    """One page of messages, oldest first.
+
+    `before`: the page just older than that id (scrolling up); `after`: the
+    messages newer than that id (catching up); neither: the newest page.
+    `seq` is the room's seq at read time: a socket joined with `lastSeq=seq`
+    gets every later event.
+    """
+    limit = max(1, min(limit, MAX_PAGE))
+    seq = current_seq(events.room_of(session_id))
+    rows = ChatMessage.objects.filter(session_id=session_id).select_related("author")
+    if after is not None:
+        rows = rows.filter(pk__gt=after)
+        if before is not None:
+            rows = rows.filter(pk__lt=before)
+        page = list(rows.order_by("pk")[: limit + 1])
+        has_more = len(page) > limit
+        page = page[:limit]
+    else:
+        if before is not None:
+            rows = rows.filter(pk__lt=before)
+        page = list(rows.order_by("-pk")[: limit + 1])
+        has_more = len(page) > limit
+        page = page[:limit][::-1]
+    return {
+        "messages": [events.message_data(m) for m in page],
+        "hasMore": has_more,
+        "seq": seq,
+    }

@@ -1,0 +1,26 @@
+"""Input shapes of the chat REST API (output uses chat.events builders)."""
+
+from rest_framework import serializers
+
+from chat.models import MAX_CLIENT_ID, MAX_TITLE
+
+
+class SessionCreateInput(serializers.Serializer):
+    title = serializers.CharField(max_length=MAX_TITLE)
+    memberIds = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, default=list
+    )
+
+
+class MessagePostInput(serializers.Serializer):
+    # Length and emptiness are the service's rules (one message for all clients).
+    content = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    clientId = serializers.CharField(
+        max_length=MAX_CLIENT_ID, required=False, allow_null=True, allow_blank=True
+    )
+
+
+class MessageListParams(serializers.Serializer):
+    before = serializers.IntegerField(min_value=0, required=False)
+    after = serializers.IntegerField(min_value=0, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=200, required=False)

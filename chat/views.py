@@ -1,0 +1,92 @@
+"""Thin REST views of the chat (PROTOCOL section 8): parse, call a service, serialize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat import events, selectors, services
+from chat.serializers import MessageListParams, MessagePostInput, SessionCreateInput
+
+
+class SessionListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: dict}, summary="The user's chat sessions")
+    def get(self, request: Request) -> Response:
+        return Response(selectors.session_list(user=request.user))
+
+    @extend_schema(request=SessionCreateInput, responses={201: dict})
+    def post(self, request: Request) -> Response:
+        data = SessionCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.chat_session_create(
+            creator=request.user,
+            title=data.validated_data["title"],
+            member_ids=data.validated_data["memberIds"],
+        )
+        return Response(
+            selectors.session_detail(session=session, user=request.user),
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class MessageListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("before", int, description="messages older than this id"),
+            OpenApiParameter("after", int, description="messages newer than this id"),
+            OpenApiParameter("limit", int, description="page size (default 50)"),
+        ],
+        responses={200: dict},
+        summary="A page of messages, oldest first, with the room's seq",
+    )
+    def get(self, request: Request, session_id: int) -> Response:
+        services.member_of(session_id=session_id, user=request.user)
+        params = MessageListParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        query: dict[str, Any] = params.validated_data
+        return Response(
+            selectors.message_history(
+                session_id=session_id,
+                before=query.get("before"),
+                after=query.get("after"),
+                limit=query.get("limit", selectors.DEFAULT_PAGE),
+            )
+        )
+
+    @extend_schema(request=MessagePostInput, responses={201: dict, 200: dict})
+    def post(self, request: Request, session_id: int) -> Response:
+        data = MessagePostInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        message, created = services.chat_message_post(
+            session_id=session_id,
+            author=request.user,
+            content=data.validated_data["content"],
+            client_id=data.validated_data.get("clientId"),
+        )
+        return Response(
+            events.message_data(message),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class ReadView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=dict, responses={200: dict}, summary="Mark messages read")
+    def post(self, request: Request, session_id: int) -> Response:
+        member = services.chat_mark_read(
+            session_id=session_id,
+            user=request.user,
+            message_id=request.data.get("messageId"),
+        )
+        return Response({"lastReadMessageId": member.last_read_message_id})
