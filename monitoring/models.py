@@ -25,7 +25,7 @@ class Endpoint(models.Model):
     METHODS = [(m, m) for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")]
 
     name = models.CharField(max_length=200)
-    url = models.URLField(max_length=2000)
+    url = models.CharField(max_length=2000)
     method = models.CharField(max_length=10, choices=METHODS, default="GET")
     headers = models.JSONField(default=dict, blank=True)
     body = models.TextField(blank=True, default="")

@@ -158,3 +158,7 @@ def public_status(*, now: datetime | None = None) -> dict[str, Any]:
         ],
         "timestamp": events.iso(now),
     }
+
+
+def endpoints_all() -> list[Endpoint]:
+    return list(Endpoint.objects.all())

@@ -1,0 +1,97 @@
+"""The add/edit endpoint form of the pages; values go to the services as API fields."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from monitoring.models import Endpoint, KeywordMode
+
+# form field -> API field of the services
+API_NAMES = {
+    "name": "name",
+    "url": "url",
+    "method": "method",
+    "interval_seconds": "intervalSeconds",
+    "timeout_seconds": "timeoutSeconds",
+    "expected_status": "expectedStatus",
+    "keyword": "keyword",
+    "keyword_mode": "keywordMode",
+    "degraded_threshold_ms": "degradedThresholdMs",
+    "failure_threshold": "failureThreshold",
+    "recovery_threshold": "recoveryThreshold",
+    "is_active": "isActive",
+    "headers": "headers",
+    "body": "body",
+}
+
+
+class EndpointForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    url = forms.CharField(max_length=2000, label="URL")
+    method = forms.ChoiceField(choices=Endpoint.METHODS, initial="GET")
+    interval_seconds = forms.IntegerField(initial=60, label="Interval (s)")
+    timeout_seconds = forms.FloatField(initial=10, label="Timeout (s)")
+    expected_status = forms.CharField(
+        initial="200-299", label="Expected status", help_text="200, 200-299 or 2xx"
+    )
+    keyword = forms.CharField(required=False, max_length=500)
+    keyword_mode = forms.ChoiceField(
+        choices=KeywordMode.choices, required=False, label="Content check"
+    )
+    degraded_threshold_ms = forms.IntegerField(initial=1000, label="Slow above (ms)")
+    failure_threshold = forms.IntegerField(initial=3, label="Failures before incident")
+    recovery_threshold = forms.IntegerField(initial=2, label="Successes to recover")
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+    headers = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text='JSON object, e.g. {"Accept": "application/json"}',
+    )
+    body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    @classmethod
+    def for_endpoint(cls, endpoint: Endpoint, data: Any = None) -> EndpointForm:
+        initial = {
+            "name": endpoint.name,
+            "url": endpoint.url,
+            "method": endpoint.method,
+            "interval_seconds": endpoint.interval_seconds,
+            "timeout_seconds": endpoint.timeout_seconds,
+            "expected_status": f"{endpoint.expected_status_min}-{endpoint.expected_status_max}",
+            "keyword": endpoint.keyword,
+            "keyword_mode": endpoint.keyword_mode,
+            "degraded_threshold_ms": endpoint.degraded_threshold_ms,
+            "failure_threshold": endpoint.failure_threshold,
+            "recovery_threshold": endpoint.recovery_threshold,
+            "is_active": endpoint.is_active,
+            "headers": json.dumps(endpoint.headers) if endpoint.headers else "",
+            "body": endpoint.body,
+        }
+        return cls(data=data, initial=initial)
+
+    def clean_headers(self) -> dict[str, str]:
+        text = self.cleaned_data.get("headers") or ""
+        if not text.strip():
+            return {}
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise forms.ValidationError("Not valid JSON") from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Must be a JSON object")
+        return value
+
+    def api_data(self) -> dict[str, Any]:
+        return {API_NAMES[k]: v for k, v in self.cleaned_data.items()}
+
+    def add_domain_errors(self, details: Any, message: str) -> None:
+        by_api = {v: k for k, v in API_NAMES.items()}
+        if isinstance(details, dict):
+            for key, text in details.items():
+                field = by_api.get(key)
+                self.add_error(field if field in self.fields else None, str(text))
+        else:
+            self.add_error(None, message)

@@ -1,0 +1,36 @@
+"""Request shapes of the monitoring API (the service validates the values)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class EndpointInput(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=200)
+    url = serializers.CharField(required=False, max_length=2000)
+    method = serializers.CharField(required=False)
+    headers = serializers.DictField(child=serializers.CharField(), required=False)
+    body = serializers.CharField(required=False, allow_blank=True)
+    intervalSeconds = serializers.IntegerField(required=False)
+    timeoutSeconds = serializers.FloatField(required=False)
+    expectedStatus = serializers.CharField(required=False)
+    keyword = serializers.CharField(required=False, allow_blank=True)
+    keywordMode = serializers.CharField(required=False, allow_blank=True)
+    degradedThresholdMs = serializers.IntegerField(required=False)
+    failureThreshold = serializers.IntegerField(required=False)
+    recoveryThreshold = serializers.IntegerField(required=False)
+    isActive = serializers.BooleanField(required=False)
+
+
+class IncidentNotesInput(serializers.Serializer):
+    notes = serializers.CharField(allow_blank=True, max_length=10_000)
+
+
+class ChecksParams(serializers.Serializer):
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+    before = serializers.DateTimeField(required=False)
+
+
+class IncidentParams(serializers.Serializer):
+    open = serializers.BooleanField(required=False, allow_null=True, default=None)
+    endpointId = serializers.IntegerField(required=False)
