@@ -1,0 +1,48 @@
+"""Input shapes of the catalogue API (outputs come from menus.events builders)."""
+
+from rest_framework import serializers
+
+
+class MenuItemCreateInput(serializers.Serializer):
+    categoryId = serializers.IntegerField()
+    name = serializers.CharField(max_length=100)
+    price = serializers.IntegerField(min_value=0, max_value=10_000_000)
+    description = serializers.CharField(
+        max_length=300, required=False, allow_blank=True
+    )
+    imageUrl = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    sortOrder = serializers.IntegerField(required=False)
+    isSoldOut = serializers.BooleanField(required=False)
+
+
+class MenuItemUpdateInput(serializers.Serializer):
+    categoryId = serializers.IntegerField(required=False)
+    name = serializers.CharField(max_length=100, required=False)
+    price = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
+    description = serializers.CharField(
+        max_length=300, required=False, allow_blank=True
+    )
+    imageUrl = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    sortOrder = serializers.IntegerField(required=False)
+    isActive = serializers.BooleanField(required=False)
+    isSoldOut = serializers.BooleanField(required=False)
+
+
+class SoldOutInput(serializers.Serializer):
+    isSoldOut = serializers.BooleanField()
+
+
+FIELD_NAMES = {
+    "categoryId": "category_id",
+    "name": "name",
+    "price": "price",
+    "description": "description",
+    "imageUrl": "image_url",
+    "sortOrder": "sort_order",
+    "isActive": "is_active",
+    "isSoldOut": "is_sold_out",
+}
+
+
+def model_fields(data: dict) -> dict:
+    return {FIELD_NAMES[k]: v for k, v in data.items()}

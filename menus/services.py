@@ -1,0 +1,153 @@
+"""Every change of the catalogue: validates, writes, publishes, in one transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+import realtime
+from menus import events
+from menus.models import Category, MenuItem, Option
+from realtime.errors import DomainError
+
+NOT_FOUND = "NOT_FOUND"
+
+
+def _item(menu_id: int) -> MenuItem:
+    item = MenuItem.objects.select_for_update().filter(pk=menu_id).first()
+    if item is None:
+        raise DomainError(f"Menu item {menu_id} not found", code=NOT_FOUND, status=404)
+    return item
+
+
+def _publish_item_sold_out(item: MenuItem, when: datetime) -> None:
+    data = dict(events.menu_sold_out_changed_data(item, when))
+    for room in events.SOLD_OUT_ROOMS:
+        realtime.publish(room, events.MENU_SOLD_OUT_CHANGED, data)
+
+
+@transaction.atomic
+def menu_item_set_sold_out(
+    *, menu_id: int, is_sold_out: bool, now: datetime | None = None
+) -> MenuItem:
+    """Mark an item sold out (or back); publishes `menu:sold_out_changed` on a change."""
+    now = now or timezone.now()
+    item = _item(menu_id)
+    if item.is_sold_out != is_sold_out:
+        item.is_sold_out = is_sold_out
+        item.updated_at = now
+        item.save(update_fields=["is_sold_out", "updated_at"])
+        _publish_item_sold_out(item, now)
+    return item
+
+
+@transaction.atomic
+def option_set_sold_out(
+    *, option_id: int, is_sold_out: bool, now: datetime | None = None
+) -> Option:
+    """Mark one option sold out (or back); publishes `option:sold_out_changed`."""
+    now = now or timezone.now()
+    option = (
+        Option.objects.select_for_update().select_related("group").filter(pk=option_id)
+    ).first()
+    if option is None:
+        raise DomainError(f"Option {option_id} not found", code=NOT_FOUND, status=404)
+    if option.is_sold_out != is_sold_out:
+        option.is_sold_out = is_sold_out
+        option.updated_at = now
+        option.save(update_fields=["is_sold_out", "updated_at"])
+        data = dict(events.option_sold_out_changed_data(option, now))
+        for room in events.SOLD_OUT_ROOMS:
+            realtime.publish(room, events.OPTION_SOLD_OUT_CHANGED, data)
+    return option
+
+
+EDITABLE = {"name", "description", "price", "image_url", "sort_order", "is_active"}
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - EDITABLE - {"category_id", "is_sold_out"}
+    if unknown:
+        raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}")
+    if "name" in fields and not str(fields["name"]).strip():
+        raise DomainError("A menu item needs a name")
+    if "price" in fields and (
+        not isinstance(fields["price"], int) or fields["price"] < 0
+    ):
+        raise DomainError("price must be a non-negative integer")
+    if (
+        "category_id" in fields
+        and not Category.objects.filter(pk=fields["category_id"]).exists()
+    ):
+        raise DomainError(f"Category {fields['category_id']} not found")
+
+
+@transaction.atomic
+def menu_item_create(
+    *,
+    category_id: int,
+    name: str,
+    price: int,
+    now: datetime | None = None,
+    **fields: Any,
+) -> MenuItem:
+    """Add an item to the catalogue."""
+    fields = {"category_id": category_id, "name": name, "price": price, **fields}
+    _check_fields(fields)
+    return MenuItem.objects.create(updated_at=now or timezone.now(), **fields)
+
+
+@transaction.atomic
+def menu_item_update(
+    *, menu_id: int, now: datetime | None = None, **fields: Any
+) -> MenuItem:
+    """Change an item; a change of `is_sold_out` is published like the toggle."""
+    _check_fields(fields)
+    now = now or timezone.now()
+    sold_out = fields.pop("is_sold_out", None)
+    item = _item(menu_id)
+    if fields:
+        for name, value in fields.items():
+            setattr(item, name, value)
+        item.updated_at = now
+        item.save()
+    if sold_out is not None:
+        item = menu_item_set_sold_out(menu_id=menu_id, is_sold_out=sold_out, now=now)
+    return item
+
+
+@transaction.atomic
+def menu_item_save(*, item: MenuItem, now: datetime | None = None) -> MenuItem:
+    """Save an item edited as a whole (admin form), publishing a sold-out change."""
+    now = now or timezone.now()
+    if item.pk is None:
+        item.updated_at = now
+        item.save()
+        return item
+    before = MenuItem.objects.select_for_update().get(pk=item.pk)
+    item.updated_at = now
+    item.save()
+    if before.is_sold_out != item.is_sold_out:
+        _publish_item_sold_out(item, now)
+    return item
+
+
+@transaction.atomic
+def option_save(*, option: Option, now: datetime | None = None) -> Option:
+    """Save an option edited as a whole (admin form), publishing a sold-out change."""
+    now = now or timezone.now()
+    before = (
+        Option.objects.select_for_update().filter(pk=option.pk).first()
+        if option.pk
+        else None
+    )
+    option.updated_at = now
+    option.save()
+    if before is not None and before.is_sold_out != option.is_sold_out:
+        data = dict(events.option_sold_out_changed_data(option, now))
+        for room in events.SOLD_OUT_ROOMS:
+            realtime.publish(room, events.OPTION_SOLD_OUT_CHANGED, data)
+    return option

@@ -1,0 +1,213 @@
+"""Events of the orders socket (PROTOCOL section 6): names, payloads, builders.
+
+REST responses use the same builders, so the socket and the API never disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NotRequired, TypedDict
+
+from orders.models import Cell, CellLedger, KioskSetting, Order, OrderItem
+from realtime.auth import user_summary
+
+ORDER_CREATED = "order:created"
+ORDER_STATUS_CHANGED = "order:status_changed"
+ORDER_READY = "order:ready"
+ORDER_CANCELLED = "order:cancelled"
+CELL_BALANCE_CHANGED = "cell:balance_changed"
+SETTINGS_CHANGED = "settings:changed"
+
+KITCHEN = "kitchen"
+ADMIN = "admin"
+KIOSK = "kiosk"
+
+
+def order_room(order_id: str) -> str:
+    return f"order:{order_id}"
+
+
+def iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+class CellInfo(TypedDict):
+    id: int
+    name: str
+
+
+class OrderItemData(TypedDict):
+    menuId: int | None
+    menuName: str
+    quantity: int
+    options: list[dict[str, Any]]
+    unitPrice: int
+    totalPrice: int
+
+
+class OrderCreatedData(TypedDict):
+    orderId: str
+    dailyNum: int
+    payType: str
+    cellInfo: NotRequired[CellInfo]
+    items: list[OrderItemData]
+    totalAmount: int
+    status: str
+    createdAt: str
+
+
+class OrderData(OrderCreatedData):
+    """`GET /api/orders/<id>/`: the created payload with the current state."""
+
+    updatedAt: str
+    businessDay: str
+    cancelReason: str
+
+
+class OrderStatusChangedData(TypedDict):
+    orderId: str
+    dailyNum: int
+    status: str
+    previousStatus: str
+    updatedAt: str
+
+
+class OrderReadyData(TypedDict):
+    orderId: str
+    dailyNum: int
+    status: str
+    updatedAt: str
+
+
+class OrderCancelledData(TypedDict):
+    orderId: str
+    dailyNum: int
+    reason: str
+    cancelledAt: str
+
+
+class CellBalanceChangedData(TypedDict):
+    cellId: int
+    cellName: str
+    balanceBefore: int
+    balanceAfter: int
+    changeAmount: int
+    type: str
+    updatedAt: str
+
+
+class SettingsChangedData(TypedDict):
+    key: str
+    value: Any
+    updatedBy: dict[str, Any] | None
+    updatedAt: str
+
+
+def order_item_data(item: OrderItem) -> OrderItemData:
+    return {
+        "menuId": item.menu_item_id,
+        "menuName": item.menu_name,
+        "quantity": item.quantity,
+        "options": list(item.options),
+        "unitPrice": item.unit_price,
+        "totalPrice": item.total_price,
+    }
+
+
+def order_created_data(order: Order, items: list[OrderItem]) -> OrderCreatedData:
+    data: OrderCreatedData = {
+        "orderId": order.pk,
+        "dailyNum": order.daily_num,
+        "payType": order.pay_type,
+        "items": [order_item_data(i) for i in items],
+        "totalAmount": order.total_amount,
+        "status": order.status,
+        "createdAt": order.created_at.isoformat(),
+    }
+    if order.cell_id is not None:
+        data["cellInfo"] = {"id": order.cell_id, "name": order.cell.name}  # type: ignore[union-attr]
+    return data
+
+
+def order_data(order: Order) -> OrderData:
+    base = order_created_data(order, list(order.items.all()))
+    return {
+        **base,  # type: ignore[typeddict-item]
+        "updatedAt": order.updated_at.isoformat(),
+        "businessDay": order.business_day.isoformat(),
+        "cancelReason": order.cancel_reason,
+    }
+
+
+def order_status_changed_data(order: Order, previous: str) -> OrderStatusChangedData:
+    return {
+        "orderId": order.pk,
+        "dailyNum": order.daily_num,
+        "status": order.status,
+        "previousStatus": previous,
+        "updatedAt": order.updated_at.isoformat(),
+    }
+
+
+def order_ready_data(order: Order) -> OrderReadyData:
+    return {
+        "orderId": order.pk,
+        "dailyNum": order.daily_num,
+        "status": order.status,
+        "updatedAt": order.updated_at.isoformat(),
+    }
+
+
+def order_cancelled_data(order: Order) -> OrderCancelledData:
+    return {
+        "orderId": order.pk,
+        "dailyNum": order.daily_num,
+        "reason": order.cancel_reason,
+        "cancelledAt": order.updated_at.isoformat(),
+    }
+
+
+def cell_balance_changed_data(entry: CellLedger) -> CellBalanceChangedData:
+    return {
+        "cellId": entry.cell_id,
+        "cellName": entry.cell.name,
+        "balanceBefore": entry.balance_before,
+        "balanceAfter": entry.balance_after,
+        "changeAmount": entry.amount,
+        "type": entry.type,
+        "updatedAt": entry.created_at.isoformat(),
+    }
+
+
+def settings_changed_data(setting: KioskSetting) -> SettingsChangedData:
+    return {
+        "key": setting.key,
+        "value": setting.value,
+        "updatedBy": user_summary(setting.updated_by) if setting.updated_by else None,
+        "updatedAt": setting.updated_at.isoformat(),
+    }
+
+
+def cell_data(cell: Cell) -> dict[str, Any]:
+    return {
+        "id": cell.pk,
+        "name": cell.name,
+        "balance": cell.balance,
+        "isActive": cell.is_active,
+    }
+
+
+def ledger_data(entry: CellLedger) -> dict[str, Any]:
+    return {
+        "id": entry.pk,
+        "cellId": entry.cell_id,
+        "type": entry.type,
+        "amount": entry.amount,
+        "balanceBefore": entry.balance_before,
+        "balanceAfter": entry.balance_after,
+        "orderId": entry.order_id,
+        "dailyNum": entry.order.daily_num if entry.order_id else None,  # type: ignore[union-attr]
+        "actor": user_summary(entry.actor) if entry.actor_id else None,
+        "note": entry.note,
+        "createdAt": entry.created_at.isoformat(),
+    }

@@ -1,0 +1,85 @@
+"""Reads of the orders app: business days, orders, cells, kiosk settings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from orders.models import Cell, CellLedger, KioskSetting, Order, Status
+
+# Kiosk settings with their defaults (the value stored is JSON).
+SETTING_DEFAULTS: dict[str, Any] = {
+    "is_kiosk_active": True,
+    "kiosk_message": "The kiosk is taking a short break. Please order at the counter.",
+    "ticket_warn_minutes": 5,
+    "ticket_late_minutes": 8,
+}
+
+UNDO_WINDOW = timedelta(minutes=15)
+
+
+def business_day(now: datetime | None = None) -> date:
+    """The cafe's business day at `now`: it rolls over at ORDERS_DAY_STARTS_AT_HOUR local time."""
+    now = now or timezone.now()
+    local = now.astimezone(ZoneInfo(settings.TIME_ZONE))
+    hour = getattr(settings, "ORDERS_DAY_STARTS_AT_HOUR", 4)
+    return (local - timedelta(hours=hour)).date()
+
+
+def orders_with_items() -> QuerySet[Order]:
+    return Order.objects.select_related("cell").prefetch_related("items")
+
+
+def order_get(*, order_id: str) -> Order | None:
+    return orders_with_items().filter(pk=order_id).first()
+
+
+def order_exists(*, order_id: str) -> bool:
+    return Order.objects.filter(pk=order_id).exists()
+
+
+def order_list(
+    *,
+    day: date | None = None,
+    statuses: list[str] | None = None,
+    limit: int = 500,
+) -> list[Order]:
+    """Orders of a business day (today by default), oldest first."""
+    query = orders_with_items().filter(business_day=day or business_day())
+    if statuses:
+        query = query.filter(status__in=statuses)
+    return list(query.order_by("created_at", "daily_num")[:limit])
+
+
+def valid_statuses(raw: str) -> list[str]:
+    wanted = [s.strip().upper() for s in raw.split(",") if s.strip()]
+    return [s for s in wanted if s in Status.values]
+
+
+def cell_list() -> QuerySet[Cell]:
+    return Cell.objects.all()
+
+
+def cell_ledger(*, cell_id: int, limit: int = 100) -> list[CellLedger]:
+    return list(
+        CellLedger.objects.filter(cell_id=cell_id).select_related(
+            "cell", "order", "actor"
+        )[:limit]
+    )
+
+
+def setting_get(key: str) -> Any:
+    row = KioskSetting.objects.filter(key=key).first()
+    return row.value if row else SETTING_DEFAULTS[key]
+
+
+def settings_all() -> dict[str, Any]:
+    values = dict(SETTING_DEFAULTS)
+    for row in KioskSetting.objects.filter(key__in=SETTING_DEFAULTS):
+        values[row.key] = row.value
+    return values

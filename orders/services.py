@@ -1,0 +1,571 @@
+"""Every change of the orders app: validates, writes, publishes, in one transaction.
+
+Lock order, the same in every service so concurrent orders never deadlock:
+cell balance row, then the day's counter row, then the rooms' sequence rows
+(taken by realtime.publish).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+import realtime
+from menus.models import MenuItem, Option
+from orders import events
+from orders.models import (
+    Cell,
+    CellLedger,
+    DailyCounter,
+    KioskSetting,
+    LedgerType,
+    LogKind,
+    Order,
+    OrderItem,
+    OrderStatusLog,
+    PayType,
+    Status,
+)
+from orders.selectors import SETTING_DEFAULTS, UNDO_WINDOW, business_day, setting_get
+from realtime.errors import DomainError
+
+INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
+SOLD_OUT = "SOLD_OUT"
+KIOSK_INACTIVE = "KIOSK_INACTIVE"
+INVALID_TRANSITION = "INVALID_TRANSITION"
+NOT_FOUND = "NOT_FOUND"
+VALIDATION_ERROR = "VALIDATION_ERROR"
+
+MAX_LINES = 50
+MAX_QUANTITY = 50
+MAX_CHARGE = 10_000_000
+
+# Forward moves; CANCELLED is reached only through order_cancel.
+TRANSITIONS: dict[str, set[str]] = {
+    Status.PENDING: {Status.MAKING, Status.CANCELLED},
+    Status.MAKING: {Status.READY, Status.CANCELLED},
+    Status.READY: {Status.COMPLETED},
+    Status.COMPLETED: set(),
+    Status.CANCELLED: set(),
+}
+
+
+def _invalid(message: str) -> DomainError:
+    return DomainError(message, code=VALIDATION_ERROR, status=400)
+
+
+def _publish(rooms: Iterable[str], event: str, data: Any) -> None:
+    for room in rooms:
+        realtime.publish(room, event, dict(data))
+
+
+def _actor(user: Any) -> Any:
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+# -- order lines ------------------------------------------------------------------
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+        raise _invalid(f"{what} must be an integer")
+    return value
+
+
+def _option_ids(raw: Any, line: int) -> list[int]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise _invalid(f"items[{line}].options must be a list of option ids")
+    ids = []
+    for value in raw:
+        if isinstance(value, dict):
+            value = value.get("optionId", value.get("id"))
+        ids.append(_int(value, f"items[{line}].options"))
+    if len(set(ids)) != len(ids):
+        raise _invalid(f"items[{line}].options lists an option twice")
+    return ids
+
+
+def _parse_lines(items: Any) -> list[tuple[int, int, list[int]]]:
+    if not isinstance(items, list) or not items:
+        raise _invalid("An order needs at least one item")
+    if len(items) > MAX_LINES:
+        raise _invalid(f"An order holds at most {MAX_LINES} lines")
+    lines = []
+    for n, raw in enumerate(items):
+        if not isinstance(raw, dict):
+            raise _invalid(f"items[{n}] must be an object")
+        menu_id = _int(raw.get("menuId"), f"items[{n}].menuId")
+        quantity = _int(raw.get("quantity", 1), f"items[{n}].quantity")
+        if not 1 <= quantity <= MAX_QUANTITY:
+            raise _invalid(f"items[{n}].quantity must be 1 to {MAX_QUANTITY}")
+        lines.append((menu_id, quantity, _option_ids(raw.get("options"), n)))
+    return lines
+
+
+def _price_lines(
+    lines: list[tuple[int, int, list[int]]],
+) -> tuple[list[dict[str, Any]], int]:
+    """Snapshot each line with server prices; refuse unknown or sold-out things."""
+    menu = {
+        item.pk: item
+        for item in MenuItem.objects.filter(
+            pk__in={m for m, _, _ in lines}, is_active=True
+        ).prefetch_related("option_groups__options")
+    }
+    missing = sorted({m for m, _, _ in lines} - set(menu))
+    if missing:
+        raise DomainError(
+            f"Unknown menu items: {', '.join(map(str, missing))}",
+            code=NOT_FOUND,
+            status=404,
+            details={"menuIds": missing},
+        )
+    sold_items: dict[int, str] = {}
+    sold_options: dict[int, dict[str, Any]] = {}
+    snapshots = []
+    total = 0
+    for n, (menu_id, quantity, option_ids) in enumerate(lines):
+        item = menu[menu_id]
+        if item.is_sold_out:
+            sold_items[item.pk] = item.name
+        groups = list(item.option_groups.all())
+        allowed: dict[int, Option] = {o.pk: o for g in groups for o in g.options.all()}
+        unknown = [i for i in option_ids if i not in allowed]
+        if unknown:
+            raise _invalid(
+                f"items[{n}]: option {unknown[0]} is not offered for {item.name}"
+            )
+        chosen: list[Option] = []
+        for group in groups:
+            picked = [allowed[i] for i in option_ids if allowed[i].group_id == group.pk]
+            if len(picked) > 1 and not group.multiple:
+                raise _invalid(f"items[{n}]: pick one {group.name} for {item.name}")
+            if not picked and group.required:
+                default = next(iter(group.options.all()), None)
+                picked = [default] if default else []
+            chosen.extend(picked)
+        for option in chosen:
+            if option.is_sold_out:
+                sold_options[option.pk] = {
+                    "optionId": option.pk,
+                    "optionName": option.name,
+                    "menuId": item.pk,
+                    "menuName": item.name,
+                }
+        unit = item.price + sum(o.price_delta for o in chosen)
+        snapshots.append(
+            {
+                "menu_item": item,
+                "menu_name": item.name,
+                "quantity": quantity,
+                "options": [
+                    {
+                        "id": o.pk,
+                        "group": next(g.name for g in groups if g.pk == o.group_id),
+                        "name": o.name,
+                        "priceDelta": o.price_delta,
+                    }
+                    for o in chosen
+                ],
+                "unit_price": unit,
+                "total_price": unit * quantity,
+            }
+        )
+        total += unit * quantity
+    if sold_items or sold_options:
+        names = list(sold_items.values()) + [
+            f"{o['optionName']} ({o['menuName']})" for o in sold_options.values()
+        ]
+        raise DomainError(
+            f"Sold out: {', '.join(names)}",
+            code=SOLD_OUT,
+            status=409,
+            details={
+                "items": [{"menuId": k, "menuName": v} for k, v in sold_items.items()],
+                "options": list(sold_options.values()),
+            },
+        )
+    return snapshots, total
+
+
+# -- cells ---------------------------------------------------------------------------
+
+
+def _cell_move(
+    *,
+    cell_id: int,
+    amount: int,
+    kind: str,
+    now: datetime,
+    order: Order | None = None,
+    actor: Any = None,
+    note: str = "",
+) -> CellLedger:
+    """Add `amount` (negative to take) to a balance in one conditional UPDATE."""
+    query = Cell.objects.filter(pk=cell_id)
+    if amount < 0:
+        # The balance is checked and taken in one statement: concurrent payments
+        # wait on the row lock and re-check, so it never goes below zero.
+        query = query.filter(balance__gte=-amount)
+    if not query.update(balance=F("balance") + amount):
+        cell = Cell.objects.filter(pk=cell_id).first()
+        if cell is None:
+            raise DomainError(f"Cell {cell_id} not found", code=NOT_FOUND, status=404)
+        raise DomainError(
+            f"{cell.name} has {cell.balance} points, the order costs {-amount}",
+            code=INSUFFICIENT_BALANCE,
+            status=409,
+            details={"cellId": cell.pk, "balance": cell.balance, "required": -amount},
+        )
+    cell = Cell.objects.get(pk=cell_id)
+    entry = CellLedger.objects.create(
+        cell=cell,
+        type=kind,
+        amount=amount,
+        balance_before=cell.balance - amount,
+        balance_after=cell.balance,
+        order=order,
+        actor=_actor(actor),
+        note=note,
+        created_at=now,
+    )
+    _publish(
+        [events.ADMIN],
+        events.CELL_BALANCE_CHANGED,
+        events.cell_balance_changed_data(entry),
+    )
+    return entry
+
+
+@transaction.atomic
+def cell_charge(
+    *,
+    cell_id: int,
+    amount: int,
+    actor: Any = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> CellLedger:
+    """Add prepaid points to a cell; publishes `cell:balance_changed`."""
+    if (
+        isinstance(amount, bool)
+        or not isinstance(amount, int)
+        or not 0 < amount <= MAX_CHARGE
+    ):
+        raise _invalid(f"amount must be an integer from 1 to {MAX_CHARGE}")
+    return _cell_move(
+        cell_id=cell_id,
+        amount=amount,
+        kind=LedgerType.CHARGE,
+        now=now or timezone.now(),
+        actor=actor,
+        note=note,
+    )
+
+
+@transaction.atomic
+def cell_create(*, name: str, balance: int = 0, actor: Any = None) -> Cell:
+    """A new cell; an opening balance is recorded as a charge."""
+    name = name.strip()
+    if not name:
+        raise _invalid("A cell needs a name")
+    cell = Cell.objects.create(name=name)
+    if balance:
+        cell_charge(
+            cell_id=cell.pk, amount=balance, actor=actor, note="Opening balance"
+        )
+        cell.refresh_from_db()
+    return cell
+
+
+# -- daily numbers -----------------------------------------------------------------
+
+
+def _next_daily_num(day: Any) -> int:
+    """The day's next number; the counter row stays locked until commit."""
+    if not DailyCounter.objects.filter(day=day).update(last_num=F("last_num") + 1):
+        try:
+            with transaction.atomic():
+                DailyCounter.objects.create(day=day, last_num=1)
+            return 1
+        except IntegrityError:
+            DailyCounter.objects.filter(day=day).update(last_num=F("last_num") + 1)
+    return DailyCounter.objects.filter(day=day).values_list("last_num", flat=True).get()
+
+
+# -- orders ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_create(
+    *,
+    items: Any,
+    pay_type: str,
+    cell_id: int | None = None,
+    actor: Any = None,
+    now: datetime | None = None,
+) -> Order:
+    """Place an order: server prices, sold-out and kiosk checks, CELL payment, daily number."""
+    now = now or timezone.now()
+    if setting_get("is_kiosk_active") is not True:
+        raise DomainError(
+            str(setting_get("kiosk_message")) or "The kiosk is not taking orders",
+            code=KIOSK_INACTIVE,
+            status=503,
+        )
+    if pay_type not in PayType.values:
+        raise _invalid("payType must be CARD, CASH or CELL")
+    if pay_type == PayType.CELL:
+        if cell_id is None:
+            raise _invalid("A CELL order needs a cellId")
+        cell_id = _int(cell_id, "cellId")
+        if not Cell.objects.filter(pk=cell_id, is_active=True).exists():
+            raise DomainError(f"Cell {cell_id} not found", code=NOT_FOUND, status=404)
+    else:
+        cell_id = None
+    snapshots, total = _price_lines(_parse_lines(items))
+
+    day = business_day(now)
+    order = Order(
+        business_day=day,
+        pay_type=pay_type,
+        cell_id=cell_id,
+        status=Status.PENDING,
+        total_amount=total,
+        created_by=_actor(actor),
+        created_at=now,
+        updated_at=now,
+    )
+    entry = None
+    if cell_id is not None:
+        # Take the balance first (lock order: cell, counter, rooms).
+        entry = _take_payment(cell_id, total, now, actor)
+    order.daily_num = _next_daily_num(day)
+    order.save(force_insert=True)
+    if entry is not None:
+        entry.order = order
+        entry.save(update_fields=["order"])
+    lines = OrderItem.objects.bulk_create(
+        [OrderItem(order=order, **snapshot) for snapshot in snapshots]
+    )
+    OrderStatusLog.objects.create(
+        order=order,
+        kind=LogKind.CREATE,
+        to_status=Status.PENDING,
+        actor=_actor(actor),
+        created_at=now,
+    )
+    if order.cell_id is not None:
+        order.cell = Cell.objects.get(pk=order.cell_id)
+    _publish(
+        [events.KITCHEN, events.ADMIN],
+        events.ORDER_CREATED,
+        events.order_created_data(order, lines),
+    )
+    return order
+
+
+def _take_payment(cell_id: int, total: int, now: datetime, actor: Any) -> CellLedger:
+    return _cell_move(
+        cell_id=cell_id,
+        amount=-total,
+        kind=LedgerType.PAYMENT,
+        now=now,
+        actor=actor,
+    )
+
+
+def _locked_order(order_id: str) -> Order:
+    order = (
+        Order.objects.select_for_update().filter(pk=order_id).first()
+        if isinstance(order_id, str)
+        else None
+    )
+    if order is None:
+        raise DomainError("Order not found", code=NOT_FOUND, status=404)
+    return order
+
+
+def _publish_status(order: Order, previous: str) -> None:
+    _publish(
+        [events.KITCHEN, events.ADMIN, events.order_room(order.pk)],
+        events.ORDER_STATUS_CHANGED,
+        events.order_status_changed_data(order, previous),
+    )
+    if order.status == Status.READY and previous == Status.MAKING:
+        _publish(
+            [events.order_room(order.pk)],
+            events.ORDER_READY,
+            events.order_ready_data(order),
+        )
+
+
+@transaction.atomic
+def order_status_change(
+    *, order_id: str, status: str, actor: Any = None, now: datetime | None = None
+) -> Order:
+    """Move an order along PENDING -> MAKING -> READY -> COMPLETED."""
+    if status == Status.CANCELLED:
+        return order_cancel(order_id=order_id, reason="", actor=actor, now=now)
+    now = now or timezone.now()
+    order = _locked_order(order_id)
+    if status not in Status.values:
+        raise _invalid(f"Unknown status '{status}'")
+    if status not in TRANSITIONS[order.status]:
+        raise DomainError(
+            f"Order #{order.daily_num} is {order.status}; it cannot move to {status}",
+            code=INVALID_TRANSITION,
+            status=409,
+            details={"from": order.status, "to": status},
+        )
+    previous = order.status
+    order.status = status
+    order.updated_at = now
+    order.save(update_fields=["status", "updated_at"])
+    OrderStatusLog.objects.create(
+        order=order,
+        kind=LogKind.MOVE,
+        from_status=previous,
+        to_status=status,
+        actor=_actor(actor),
+        created_at=now,
+    )
+    _publish_status(order, previous)
+    return order
+
+
+@transaction.atomic
+def order_cancel(
+    *, order_id: str, reason: str, actor: Any = None, now: datetime | None = None
+) -> Order:
+    """Cancel a PENDING or MAKING order with a reason; a CELL order is refunded."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()[:200] or "Cancelled"
+    order = _locked_order(order_id)
+    if Status.CANCELLED not in TRANSITIONS[order.status]:
+        raise DomainError(
+            f"Order #{order.daily_num} is {order.status}; it cannot be cancelled",
+            code=INVALID_TRANSITION,
+            status=409,
+            details={"from": order.status, "to": Status.CANCELLED},
+        )
+    previous = order.status
+    order.status = Status.CANCELLED
+    order.cancel_reason = reason
+    order.updated_at = now
+    order.save(update_fields=["status", "cancel_reason", "updated_at"])
+    OrderStatusLog.objects.create(
+        order=order,
+        kind=LogKind.CANCEL,
+        from_status=previous,
+        to_status=Status.CANCELLED,
+        actor=_actor(actor),
+        reason=reason,
+        created_at=now,
+    )
+    if order.cell_id is not None and order.total_amount:
+        _cell_move(
+            cell_id=order.cell_id,
+            amount=order.total_amount,
+            kind=LedgerType.REFUND,
+            now=now,
+            order=order,
+            actor=actor,
+            note=reason,
+        )
+    _publish(
+        [events.KITCHEN, events.ADMIN, events.order_room(order.pk)],
+        events.ORDER_CANCELLED,
+        events.order_cancelled_data(order),
+    )
+    return order
+
+
+@transaction.atomic
+def order_undo(
+    *, order_id: str, actor: Any = None, now: datetime | None = None
+) -> Order:
+    """Take back the last status move of an order, within 15 minutes of it."""
+    now = now or timezone.now()
+    order = _locked_order(order_id)
+    last = order.log.order_by("-created_at", "-id").first()
+    if last is None or last.kind != LogKind.MOVE or last.to_status != order.status:
+        raise DomainError(
+            f"Order #{order.daily_num} has no status move to undo",
+            code=INVALID_TRANSITION,
+            status=409,
+        )
+    if now - last.created_at > UNDO_WINDOW:
+        raise DomainError(
+            f"The last move of order #{order.daily_num} is older than 15 minutes",
+            code=INVALID_TRANSITION,
+            status=409,
+        )
+    previous = order.status
+    order.status = last.from_status
+    order.updated_at = now
+    order.save(update_fields=["status", "updated_at"])
+    OrderStatusLog.objects.create(
+        order=order,
+        kind=LogKind.UNDO,
+        from_status=previous,
+        to_status=order.status,
+        actor=_actor(actor),
+        created_at=now,
+    )
+    _publish_status(order, previous)
+    return order
+
+
+# -- kiosk settings ---------------------------------------------------------------
+
+
+def _check_setting(key: str, value: Any) -> Any:
+    if key not in SETTING_DEFAULTS:
+        raise DomainError(f"Unknown setting '{key}'", code=NOT_FOUND, status=404)
+    default = SETTING_DEFAULTS[key]
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise _invalid(f"{key} must be true or false")
+    elif isinstance(default, int):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 1 <= value <= 240
+        ):
+            raise _invalid(f"{key} must be a whole number of minutes from 1 to 240")
+    elif isinstance(default, str):
+        if not isinstance(value, str) or len(value) > 300:
+            raise _invalid(f"{key} must be text of at most 300 characters")
+        value = value.strip()
+    return value
+
+
+@transaction.atomic
+def setting_set(
+    *, key: str, value: Any, actor: Any = None, now: datetime | None = None
+) -> KioskSetting:
+    """Change a kiosk setting; publishes `settings:changed` to the kiosk and admin."""
+    value = _check_setting(key, value)
+    setting, _ = KioskSetting.objects.select_for_update().get_or_create(
+        key=key, defaults={"value": value}
+    )
+    setting.value = value
+    setting.updated_by = _actor(actor)
+    setting.updated_at = now or timezone.now()
+    setting.save()
+    _publish(
+        [events.KIOSK, events.ADMIN],
+        events.SETTINGS_CHANGED,
+        events.settings_changed_data(setting),
+    )
+    return setting

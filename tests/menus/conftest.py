@@ -1,0 +1,1 @@
+from tests.orders.conftest import cafe  # noqa: F401  (the shared cafe fixture)

@@ -1,0 +1,133 @@
+"""The orders rooms on the orders socket: who may join, and what reaches them."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from menus import services as menu_services
+from orders import services
+from tests.conftest import token_for
+from tests.orders.conftest import make_cafe
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+async def shop(transactional_db):
+    return await sync_to_async(make_cafe)()
+
+
+@sync_to_async
+def place(cafe, **kwargs):
+    return services.order_create(items=[cafe.line()], pay_type="CARD", **kwargs)
+
+
+async def test_anonymous_socket_cannot_join_kitchen_or_admin(ws, shop):
+    client = await ws()
+    for room in ("kitchen", "admin"):
+        reply = await client.request("join_room", {"roomType": room})
+        assert reply["event"] == "error"
+        assert reply["data"]["code"] == "UNAUTHORIZED"
+
+
+async def test_plain_user_cannot_join_kitchen(ws, make_user, shop):
+    user = await sync_to_async(make_user)("walker")
+    client = await ws(token=await sync_to_async(token_for)(user))
+    reply = await client.request("join_room", {"roomType": "kitchen"})
+    assert reply["data"]["code"] == "UNAUTHORIZED"
+
+
+async def test_barista_in_kitchen_receives_new_orders(ws, barista, shop):
+    client = await ws(token=await sync_to_async(token_for)(barista))
+    reply = await client.request("join_room", {"roomType": "kitchen"})
+    assert reply["event"] == "join_room_success"
+    order = await place(shop)
+    frame = await client.expect("order:created")
+    assert frame["room"] == "kitchen"
+    assert frame["data"]["orderId"] == order.pk and frame["data"]["dailyNum"] == 1
+
+
+async def test_barista_cannot_join_admin_but_staff_can(ws, barista, staff, shop):
+    client = await ws(token=await sync_to_async(token_for)(barista))
+    assert (await client.request("join_room", {"roomType": "admin"}))[
+        "event"
+    ] == "error"
+    client = await ws(token=await sync_to_async(token_for)(staff))
+    assert (await client.request("join_room", {"roomType": "admin"}))[
+        "event"
+    ] == "join_room_success"
+
+
+async def test_anyone_holding_an_order_id_follows_it_to_ready(ws, shop):
+    order = await place(shop)
+    client = await ws()
+    reply = await client.request(
+        "join_room", {"roomType": "order", "orderId": order.pk}
+    )
+    assert reply["event"] == "join_room_success"
+    assert reply["data"]["room"] == f"order:{order.pk}"
+    for status in ("MAKING", "READY"):
+        await sync_to_async(services.order_status_change)(
+            order_id=order.pk, status=status
+        )
+    making = await client.expect("order:status_changed")
+    assert making["data"]["status"] == "MAKING"
+    ready = await client.expect("order:status_changed")
+    assert (ready["data"]["status"], ready["data"]["previousStatus"]) == (
+        "READY",
+        "MAKING",
+    )
+    final = await client.expect("order:ready")
+    assert final["data"]["dailyNum"] == order.daily_num
+    await client.nothing()
+
+
+async def test_unknown_order_id_is_not_found(ws, shop):
+    client = await ws()
+    reply = await client.request(
+        "join_room", {"roomType": "order", "orderId": "abcDEF123456"}
+    )
+    assert reply["event"] == "error" and reply["data"]["code"] == "NOT_FOUND"
+
+
+async def test_order_room_needs_a_well_formed_id(ws, shop):
+    client = await ws()
+    reply = await client.request("join_room", {"roomType": "order", "orderId": "../x"})
+    assert reply["data"]["code"] == "VALIDATION_ERROR"
+
+
+async def test_kiosk_room_gets_sold_out_and_settings_changes(ws, shop, staff):
+    client = await ws()
+    await client.request("join_room", {"roomType": "kiosk"})
+    await sync_to_async(menu_services.menu_item_set_sold_out)(
+        menu_id=shop.latte.pk, is_sold_out=True
+    )
+    frame = await client.expect("menu:sold_out_changed")
+    assert (
+        frame["data"]["menuName"] == "Cafe Latte" and frame["data"]["isSoldOut"] is True
+    )
+    await sync_to_async(services.setting_set)(
+        key="is_kiosk_active", value=False, actor=staff
+    )
+    frame = await client.expect("settings:changed")
+    assert frame["data"]["value"] is False
+
+
+async def test_customer_replays_missed_events_with_last_seq(ws, shop):
+    order = await place(shop)
+    client = await ws()
+    reply = await client.request(
+        "join_room", {"roomType": "order", "orderId": order.pk}
+    )
+    seq = reply["data"]["seq"]
+    await client.close()
+    await sync_to_async(services.order_status_change)(
+        order_id=order.pk, status="MAKING"
+    )
+    client = await ws()
+    await client.send(
+        "join_room", {"roomType": "order", "orderId": order.pk, "lastSeq": seq}, "j"
+    )
+    frame = await client.expect("order:status_changed")
+    assert frame["seq"] == seq + 1
