@@ -1,0 +1,109 @@
+"""An order travels from REST to the kitchen and customer sockets of a real server."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests import tools
+from tests.integration.conftest import Socket
+
+
+@pytest.fixture
+def server(server_database):
+    env = tools.server_env(server_database, None)
+    with tools.servers(env, 1) as (one,):
+        yield one
+
+
+def login(base: str, username: str) -> str:
+    response = httpx.post(
+        f"{base}/api/auth/token/",
+        json={"username": username, "password": username},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()["access"]
+
+
+def first_item(base: str) -> dict:
+    menu = httpx.get(f"{base}/api/menus/", timeout=10).json()
+    return next(
+        item
+        for category in menu["categories"]
+        for item in category["items"]
+        if not item["isSoldOut"]
+    )
+
+
+async def test_order_reaches_kitchen_then_customer_sees_it_ready(server):
+    token = login(server.base, "barista")
+    kitchen = await Socket.open(f"{server.ws}/ws/orders/?token={token}")
+    reply = await kitchen.request("join_room", {"roomType": "kitchen"})
+    assert reply["event"] == "join_room_success", reply
+
+    item = first_item(server.base)
+    response = httpx.post(
+        f"{server.base}/api/orders/",
+        json={"items": [{"menuId": item["id"], "quantity": 2}], "payType": "CASH"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    order = response.json()
+    created = await kitchen.expect("order:created")
+    assert created["room"] == "kitchen"
+    assert created["data"]["orderId"] == order["orderId"]
+    assert created["data"]["dailyNum"] == order["dailyNum"]
+    assert created["data"]["items"][0]["quantity"] == 2
+
+    customer = await Socket.open(f"{server.ws}/ws/orders/")
+    reply = await customer.request(
+        "join_room", {"roomType": "order", "orderId": order["orderId"]}
+    )
+    assert reply["event"] == "join_room_success", reply
+
+    headers = {"Authorization": f"Bearer {token}"}
+    for status in ("MAKING", "READY"):
+        response = httpx.patch(
+            f"{server.base}/api/orders/{order['orderId']}/status/",
+            json={"status": status},
+            headers=headers,
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+
+    making = await customer.expect("order:status_changed")
+    assert making["data"]["status"] == "MAKING"
+    ready = await customer.expect("order:status_changed")
+    assert ready["data"]["status"] == "READY"
+    assert ready["data"]["previousStatus"] == "MAKING"
+    done = await customer.expect("order:ready")
+    assert done["room"] == f"order:{order['orderId']}"
+    assert done["data"] == {
+        "orderId": order["orderId"],
+        "dailyNum": order["dailyNum"],
+        "status": "READY",
+        "updatedAt": done["data"]["updatedAt"],
+    }
+    await kitchen.close()
+    await customer.close()
+
+
+async def test_non_barista_cannot_join_kitchen(server):
+    anonymous = await Socket.open(f"{server.ws}/ws/orders/")
+    reply = await anonymous.request("join_room", {"roomType": "kitchen"})
+    assert reply["event"] == "error" and reply["data"]["code"] == "UNAUTHORIZED"
+    alice = await Socket.open(
+        f"{server.ws}/ws/orders/?token={login(server.base, 'alice')}"
+    )
+    reply = await alice.request("join_room", {"roomType": "kitchen"})
+    assert reply["event"] == "error" and reply["data"]["code"] == "UNAUTHORIZED"
+    await anonymous.close()
+    await alice.close()
+
+
+async def test_unknown_order_id_is_not_found(server):
+    sock = await Socket.open(f"{server.ws}/ws/orders/")
+    reply = await sock.request("join_room", {"roomType": "order", "orderId": "x" * 16})
+    assert reply["data"]["code"] == "NOT_FOUND"
+    await sock.close()
