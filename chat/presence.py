@@ -19,6 +19,7 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -133,9 +134,12 @@ return gone
 
 
 class RedisPresence:
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(
+        self, url: str, prefix: str, clock: Callable[[], float] = time.time
+    ) -> None:
         import redis.asyncio as redis
 
+        self.clock = clock
         self.redis = redis.Redis.from_url(url, decode_responses=True)
         self.prefix = f"{prefix}:chat:presence"
         self._join = self.redis.register_script(JOIN)
@@ -151,13 +155,13 @@ class RedisPresence:
 
     async def online(self, session_id: str) -> Online:
         zset, names = self._keys(session_id)
-        members = await self.redis.zrangebyscore(zset, f"({time.time()}", "+inf")
-        ids = sorted({m.partition(":")[0] for m in members})
+        members = await self.redis.zrangebyscore(zset, f"({self.clock()}", "+inf")
+        ids = sorted({str(m).partition(":")[0] for m in members})
         if not ids:
             return []
         labels = await self.redis.hmget(names, ids)
         users: Online = [
-            {"id": int(i), "name": label or i}
+            {"id": int(i), "name": str(label or i)}
             for i, label in zip(ids, labels, strict=True)
         ]
         return sorted(users, key=lambda u: (u["name"], u["id"]))
@@ -166,7 +170,7 @@ class RedisPresence:
         self, session_id: str, user: events.UserData, connection_id: str
     ) -> tuple[bool, Online]:
         zset, names = self._keys(session_id)
-        now = time.time()
+        now = self.clock()
         others, _ = await self._join(
             keys=[zset, names, self._sessions],
             args=[
@@ -185,7 +189,7 @@ class RedisPresence:
     ) -> bool:
         """Extend the entry; True when it had expired and this brought the user back."""
         zset, names = self._keys(session_id)
-        now = time.time()
+        now = self.clock()
         others, added = await self._join(
             keys=[zset, names, self._sessions],
             args=[
@@ -204,17 +208,18 @@ class RedisPresence:
     ) -> tuple[bool, Online]:
         zset, _ = self._keys(session_id)
         last = await self._leave(
-            keys=[zset], args=[f"{user_id}:{connection_id}", time.time(), user_id]
+            keys=[zset], args=[f"{user_id}:{connection_id}", self.clock(), user_id]
         )
         return bool(last), await self.online(session_id)
 
     async def sweep(self) -> list[tuple[str, events.UserData, Online]]:
         """Drop expired entries of every session; who went offline, once across processes."""
         gone: list[tuple[str, events.UserData, Online]] = []
-        for session_id in await self.redis.smembers(self._sessions):
+        for member in await self.redis.smembers(self._sessions):
+            session_id = str(member)
             zset, names = self._keys(session_id)
             user_ids = await self._sweep(
-                keys=[zset, self._sessions], args=[time.time(), session_id]
+                keys=[zset, self._sessions], args=[self.clock(), session_id]
             )
             if not user_ids:
                 continue
@@ -222,7 +227,11 @@ class RedisPresence:
             labels = await self.redis.hmget(names, user_ids)
             for user_id, label in zip(user_ids, labels, strict=True):
                 gone.append(
-                    (session_id, {"id": int(user_id), "name": label or user_id}, online)
+                    (
+                        session_id,
+                        {"id": int(user_id), "name": str(label or user_id)},
+                        online,
+                    )
                 )
         return gone
 

@@ -29,7 +29,7 @@ def session_list(*, user: Any) -> list[dict[str, Any]]:
         .annotate(n=Count("id"))
         .values("n")
     )
-    sessions = (
+    rows = (
         ChatSession.objects.filter(members__user=user)
         .annotate(
             unread=Coalesce(Subquery(unread), Value(0), output_field=IntegerField()),
@@ -44,7 +44,7 @@ def session_list(*, user: Any) -> list[dict[str, Any]]:
         )
         .order_by("-last_id", "-pk")
     )
-    sessions = list(sessions)
+    sessions = list(rows)
     members = _members_of([s.pk for s in sessions])
     last = {
         m.session_id: m

@@ -201,3 +201,31 @@ def test_demo_load_is_idempotent(make_user):
     demo.load()
     demo.load()
     assert ChatMessage.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sends_with_one_client_id_store_one_message(alice, bob):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from tests import tools
+
+    if connection.vendor != "postgresql":
+        tools.need("needs PostgreSQL")
+    session = session_with(alice, bob)
+
+    def send(_: int) -> int:
+        try:
+            message, _created = services.chat_message_post(
+                session_id=session.pk, author=alice, content="race", client_id="r"
+            )
+            return message.pk
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = set(pool.map(send, range(8)))
+    assert len(ids) == 1
+    assert ChatMessage.objects.count() == 1
+    assert len(frames(f"chat:{session.pk}")) == 1
