@@ -108,9 +108,60 @@ def test_send_while_server_is_down_stays_pending_then_is_delivered_once(
     assert contents.count("sent while offline") == 1
 
 
+def api_token(base: str, user: str) -> dict[str, str]:
+    access = httpx.post(
+        f"{base}/api/auth/token/", json={"username": user, "password": user}
+    ).json()["access"]
+    return {"Authorization": f"Bearer {access}"}
+
+
+def test_scrolling_up_loads_older_history(new_page, e2e_server):
+    alice_auth = api_token(e2e_server.base, "alice")
+    bob_id = next(
+        m["id"]
+        for s in httpx.get(
+            f"{e2e_server.base}/api/chat/sessions/", headers=alice_auth
+        ).json()
+        for m in s["members"]
+        if m["name"] == "Bob"
+    )
+    session = httpx.post(
+        f"{e2e_server.base}/api/chat/sessions/",
+        json={"title": "Long history", "memberIds": [bob_id]},
+        headers=alice_auth,
+    ).json()
+    with httpx.Client(base_url=e2e_server.base, headers=alice_auth) as client:
+        for i in range(70):
+            client.post(
+                f"/api/chat/sessions/{session['id']}/messages/",
+                json={"content": f"old {i}"},
+            )
+    page = open_chat(new_page, "bob", "Long history")
+    expect(page.locator("#message-list .msg")).to_have_count(50)
+    page.evaluate("document.getElementById('messages').scrollTop = 0")
+    expect(page.locator("#message-list .msg")).to_have_count(70)
+    expect(page.locator("#message-list .msg .text").first).to_have_text("old 0")
+
+
+def test_refused_send_shows_failed_with_retry_reusing_the_client_id(new_page):
+    page = open_chat(new_page, "alice")
+    page.evaluate(
+        "document.getElementById('composer-input').removeAttribute('maxlength')"
+    )
+    send(page, "x" * 4001)
+    mine = page.locator(".msg.mine").last
+    expect(mine).to_have_attribute("data-state", "failed")
+    expect(page.locator("#chat-error")).to_contain_text("4000")
+    client_id = mine.get_attribute("data-client-id")
+    mine.locator(".retry").click()
+    expect(mine).to_have_attribute("data-state", "failed")
+    assert mine.get_attribute("data-client-id") == client_id
+
+
 def test_chat_on_a_phone_sized_screen(new_page):
     page = new_page(user="bob", viewport={"width": 390, "height": 844})
     page.goto("/chat/")
     expect(page.locator("#conn-indicator")).to_have_attribute("data-state", "live")
     expect(page.locator("#message-list .msg").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    save_screenshot(page, "chat-phone")
