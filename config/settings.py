@@ -202,6 +202,8 @@ TIDINGS = {
     "RELAY_INTERVAL": env_float("RELAY_INTERVAL", 1.0),
     "RELAY_GRACE": env_float("RELAY_GRACE", 2.0),
     "PRUNE_INTERVAL": env_float("PRUNE_INTERVAL", 600),
+    # How often each process compares its rooms with the history (lost frames).
+    "HISTORY_CHECK_INTERVAL": env_float("HISTORY_CHECK_INTERVAL", 1.0),
     "STATS_INTERVAL": env_float("STATS_INTERVAL", 5),
     # Relay, pruning and stats loops in every server process (tests call them directly).
     "BACKGROUND_TASKS": env_bool("BACKGROUND_TASKS", True),

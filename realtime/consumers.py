@@ -188,6 +188,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             return
         self.outq.put_nowait(("event", room, seq, text))
 
+    def catch_up_later(self, room: str) -> None:
+        """From the hub: this room has stored events that never arrived live."""
+        if not self.closing and room in self.joined:
+            self.outq.put_nowait(("catchup", room))
+
     def after_queue(self, action: Callable[[], Awaitable[None]]) -> None:
         """Run `action` in the writer, after every frame queued so far."""
         self.outq.put_nowait(("call", action))
@@ -204,6 +209,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                     await self._send_room_event(item[1], item[2], item[3])
                 elif kind == "call":
                     await item[1]()
+                elif kind == "catchup":
+                    if item[1] in self.joined:
+                        await self._catch_up(item[1])
                 elif kind == "close":
                     await self.close(code=item[1])
                     return

@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Any, Protocol
 
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from realtime import metrics
@@ -25,6 +26,9 @@ class Subscriber(Protocol):
     def deliver(self, room: str, seq: int | None, event: str, text: str) -> None:
         """Take one room event (`seq` None: volatile, not stored); must not block."""
 
+    def catch_up_later(self, room: str) -> None:
+        """The room has events this process never received: read them from history."""
+
 
 class Hub:
     def __init__(self) -> None:
@@ -34,6 +38,10 @@ class Hub:
         self._groups: set[str] = set()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        # Highest seq this process has seen per room, and rooms found behind
+        # the history at the last check (nudged if still behind at the next).
+        self.seen: dict[str, int] = {}
+        self._behind: set[str] = set()
 
     async def _ensure_channel(self) -> str:
         if self.channel is None:
@@ -55,6 +63,10 @@ class Hub:
                 self._discard(room, subscriber)
                 raise
             self._groups.add(room)
+            # From here on every frame of the room should arrive; remember
+            # where the history stood so a frame lost on the way is noticed.
+            latest = (await database_sync_to_async(_current_seqs)([room])).get(room, 0)
+            self.seen[room] = max(self.seen.get(room, 0), latest)
 
     def _discard(self, room: str, subscriber: Subscriber) -> bool:
         subscribers = self.rooms.get(room)
@@ -64,6 +76,8 @@ class Hub:
         if subscribers:
             return False
         del self.rooms[room]
+        self.seen.pop(room, None)
+        self._behind.discard(room)
         return True
 
     async def unsubscribe(self, room: str, subscriber: Subscriber) -> None:
@@ -103,9 +117,38 @@ class Hub:
             metrics.FANOUT_LATENCY.observe(max(0.0, time.time() - sent_at))
         # seq is None for volatile frames (typing, presence): forwarded as they are.
         seq, event, text = message.get("seq"), message["event"], message["text"]
+        if seq is not None and seq > self.seen.get(room, 0):
+            self.seen[room] = seq
         for subscriber in list(subscribers):
             subscriber.deliver(room, seq, event, text)
         metrics.MESSAGES_OUT.labels(event).inc(len(subscribers))
+
+    async def check_history(self) -> int:
+        """Nudge local subscribers of rooms whose history is ahead of what arrived here.
+
+        Pub/sub delivery is fire-and-forget: a frame sent while this process
+        was reconnecting to Redis never arrives. The history has it, so a room
+        that stays behind for two checks in a row is caught up from there.
+        Returns the number of rooms nudged.
+        """
+        rooms = list(self.rooms)
+        if not rooms:
+            return 0
+        current = await database_sync_to_async(_current_seqs)(rooms)
+        nudged = 0
+        behind: set[str] = set()
+        for room in rooms:
+            latest = current.get(room, 0)
+            if latest > self.seen.setdefault(room, latest):
+                if room in self._behind:
+                    self.seen[room] = latest
+                    for subscriber in list(self.rooms.get(room, ())):
+                        subscriber.catch_up_later(room)
+                    nudged += 1
+                else:
+                    behind.add(room)
+        self._behind = behind
+        return nudged
 
     def room_counts(self) -> dict[str, dict[str, int]]:
         """`{roomType: {clients, totalRooms}}` for this process."""
@@ -117,6 +160,19 @@ class Hub:
             entry["clients"] += len(subscribers)
             entry["totalRooms"] += 1
         return counts
+
+
+def _current_seqs(rooms: list[str]) -> dict[str, int]:
+    from realtime.models import RoomSequence
+
+    found: dict[str, int] = {}
+    for start in range(0, len(rooms), 500):
+        found.update(
+            RoomSequence.objects.filter(
+                room__in=rooms[start : start + 500]
+            ).values_list("room", "last_seq")
+        )
+    return found
 
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}

@@ -9,8 +9,10 @@ not take stays unpublished and the relay sends it later.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +32,7 @@ from realtime.rooms import group_name
 logger = logging.getLogger(__name__)
 
 ROOM_EVENT_TYPE = "room.event"
+SEND_TIMEOUT = 5.0
 
 
 def encode(payload: dict[str, Any]) -> str:
@@ -74,17 +77,49 @@ def layer_message(row: RoomEvent) -> dict[str, Any]:
     }
 
 
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def _publisher_loop() -> asyncio.AbstractEventLoop:
+    """One event loop thread per process for sends from sync code.
+
+    Without it every commit would run `async_to_sync` on a new loop, and a
+    Redis layer would open a new connection for each.
+    """
+    global _loop
+    with _loop_lock:
+        if _loop is None:
+            loop = asyncio.new_event_loop()
+            threading.Thread(
+                target=loop.run_forever, name="tidings-publisher", daemon=True
+            ).start()
+            _loop = loop
+    return _loop
+
+
+async def _group_send_all(layer: Any, rows: list[RoomEvent]) -> None:
+    for row in rows:
+        await layer.group_send(group_name(row.room), layer_message(row))
+
+
 def _send_committed(rows: list[RoomEvent]) -> None:
     from realtime.runtime import is_serving
 
     layer = get_channel_layer()
-    if isinstance(layer, InMemoryChannelLayer) and not is_serving():
-        # A command run beside an embedded server cannot reach its memory:
-        # leave the event to that server's relay.
-        return
     try:
-        for row in rows:
-            async_to_sync(layer.group_send)(group_name(row.room), layer_message(row))
+        if isinstance(layer, InMemoryChannelLayer):
+            if not is_serving():
+                # A command run beside an embedded server cannot reach its
+                # memory: leave the event to that server's relay.
+                return
+            # In-memory queues belong to the server's loop: send from there.
+            async_to_sync(_group_send_all)(layer, rows)
+        else:
+            future = asyncio.run_coroutine_threadsafe(
+                _group_send_all(layer, rows), _publisher_loop()
+            )
+            future.result(timeout=SEND_TIMEOUT)
     except Exception as exc:  # the relay retries; the change itself is committed
         metrics.RELAY_BACKLOG_EVENTS.inc(len(rows))
         logger.warning(

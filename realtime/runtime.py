@@ -16,6 +16,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from realtime import metrics, stats
+from realtime.hub import get_hub
 from realtime.outbox import layer_message, mark_published, prune_history, unpublished
 from realtime.rooms import group_name
 
@@ -64,6 +65,10 @@ async def _every(
         await asyncio.sleep(seconds)
 
 
+async def check_history() -> int:
+    return await get_hub().check_history()
+
+
 async def prune_once() -> int:
     return await database_sync_to_async(prune_history)()
 
@@ -92,6 +97,9 @@ def ensure_started() -> None:
         loop.create_task(_every(conf["PRUNE_INTERVAL"], prune_once, "prune")),
         loop.create_task(
             _every(conf["STATS_INTERVAL"], stats.publish_snapshot, "stats")
+        ),
+        loop.create_task(
+            _every(conf["HISTORY_CHECK_INTERVAL"], check_history, "history check")
         ),
     ]
     tasks += [loop.create_task(factory()) for factory in _startup]

@@ -7,6 +7,7 @@ a key that expires unless refreshed, and the stats view adds them up.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import resource
 import socket
@@ -19,6 +20,7 @@ from django.utils import timezone
 from realtime import metrics
 from realtime.hub import current_hub
 
+logger = logging.getLogger(__name__)
 PROCESS_ID = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 _counters = {"current": 0, "total": 0, "reconnects": 0}
 
@@ -125,6 +127,8 @@ async def remove_snapshot() -> None:
     if client is not None:
         try:
             await client.delete(_key(PROCESS_ID))
+        except Exception as exc:  # the key expires by itself
+            logger.info("could not remove the stats snapshot: %s", exc)
         finally:
             await client.aclose()
 

@@ -12,12 +12,12 @@ from django.utils import timezone
 
 import realtime
 from realtime import runtime
+from realtime.errors import DomainError
 from realtime.models import RoomEvent
 from realtime.outbox import prune_history, unpublished
 from realtime.rooms import group_name
 from realtime.selectors import ResyncRequired, current_seq, events_after
 from realtime.services import announcement_publish
-from realtime.errors import DomainError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

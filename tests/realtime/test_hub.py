@@ -1,0 +1,46 @@
+"""The hub notices frames lost on the way (e.g. during a Redis reconnect)."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import transaction
+
+from realtime import outbox
+from realtime.hub import get_hub
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@sync_to_async
+def store_without_sending(room: str) -> int:
+    with transaction.atomic():
+        seq = outbox._next_seq(room)
+        outbox.RoomEvent.objects.create(
+            room=room,
+            seq=seq,
+            event="announcement",
+            frame=outbox.encode(
+                {
+                    "event": "announcement",
+                    "data": {"lost": seq},
+                    "room": room,
+                    "seq": seq,
+                }
+            ),
+            published=True,
+        )
+        return seq
+
+
+async def test_a_lost_frame_reaches_joined_sockets_after_two_checks(ws):
+    client = await ws()
+    await client.request("join_room", {"roomType": "kiosk"})
+    seq = await store_without_sending("kiosk")
+    hub = get_hub()
+    assert await hub.check_history() == 0  # maybe still in flight
+    await client.nothing(0.1)
+    assert await hub.check_history() == 1
+    frame = await client.expect("announcement")
+    assert frame["seq"] == seq and frame["data"] == {"lost": seq}
+    assert await hub.check_history() == 0
