@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -15,6 +16,8 @@ from realtime.consumers import RealtimeConsumer
 from realtime.errors import ErrorCode, ProtocolError
 from realtime.outbox import abroadcast_volatile
 from realtime.rooms import ID_PATTERN
+
+logger = logging.getLogger(__name__)
 
 
 def _post(session_id: str, user: Any, data: dict[str, Any]) -> chat_events.MessageData:
@@ -67,9 +70,15 @@ class ChatConsumer(RealtimeConsumer):
         self.session_id = session_id
         self.room = CHAT.room_name(session_id)
         self.me = chat_events.user_data(self.user)
-        first, online = await presence.get_store().connect(
-            session_id, self.me, self.connection_id
-        )
+        try:
+            first, online = await presence.get_store().connect(
+                session_id, self.me, self.connection_id
+            )
+        except Exception:
+            # Presence is a nicety: chat works on while its store is unreachable
+            # (the refresh loop adds this connection once it is back).
+            logger.warning("presence store unavailable", exc_info=True)
+            first, online = True, [self.me]
         self.present = True
         data = dict(chat_events.presence_data(self.me, online))
         if first:
@@ -88,8 +97,13 @@ class ChatConsumer(RealtimeConsumer):
         if not self.present or self.me is None or self.session_id is None:
             return
         store = presence.get_store()
-        if await store.refresh(self.session_id, self.me, self.connection_id):
-            online = await store.online(self.session_id)
+        try:
+            back = await store.refresh(self.session_id, self.me, self.connection_id)
+            online = await store.online(self.session_id) if back else []
+        except Exception:
+            logger.warning("presence refresh failed", exc_info=True)
+            return
+        if back:
             await abroadcast_volatile(
                 self.room,
                 chat_events.PRESENCE_JOINED,
@@ -107,9 +121,14 @@ class ChatConsumer(RealtimeConsumer):
                 chat_events.TYPING,
                 dict(chat_events.typing_data(self.me, False)),
             )
-        last, online = await presence.get_store().disconnect(
-            self.session_id, self.me["id"], self.connection_id
-        )
+        try:
+            last, online = await presence.get_store().disconnect(
+                self.session_id, self.me["id"], self.connection_id
+            )
+        except Exception:
+            # The entry expires and a sweep announces the departure.
+            logger.warning("presence store unavailable", exc_info=True)
+            return
         if last:
             await abroadcast_volatile(
                 self.room,
