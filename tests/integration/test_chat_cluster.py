@@ -132,3 +132,42 @@ async def test_same_client_id_on_two_servers_is_one_message(redis_servers):
     assert "message:created" not in seen
     for sock in (alice, bob):
         await sock.close()
+
+
+async def test_bob_away_while_30_messages_are_sent_gets_exactly_those_on_return(
+    redis_servers,
+):
+    a, b = redis_servers(2)
+    alice_token, bob_token = token(a.base, "alice"), token(b.base, "bob")
+    session_id = demo_session(a.base, alice_token)
+    bob = await open_chat(b, bob_token, session_id)
+    alice = await open_chat(a, alice_token, session_id)
+    await alice.request("message", {"content": "before"}, "0")
+    last_seq = (await until(bob, "message:created", content="before"))["seq"]
+    await bob.close()
+    for i in range(30):
+        await alice.request("message", {"content": f"away {i}"}, f"m{i}")
+    # Back on the other server, from where he left off.
+    bob = Socket(
+        await websockets.connect(
+            f"{a.ws}/ws/chat/?sessionId={session_id}&token={bob_token}"
+            f"&lastSeq={last_seq}",
+            open_timeout=10,
+        )
+    )
+    got = []
+    while True:
+        frame = await bob.recv(10)
+        if frame["event"] == "message:created":
+            got.append(frame)
+        elif frame["event"] == "presence:joined":
+            break
+    assert [f["data"]["content"] for f in got] == [f"away {i}" for i in range(30)]
+    assert [f["seq"] for f in got] == list(range(last_seq + 1, last_seq + 31))
+    try:
+        extra = await until(bob, "message:created", timeout=1)
+    except TimeoutError:
+        extra = None
+    assert extra is None
+    for sock in (alice, bob):
+        await sock.close()
