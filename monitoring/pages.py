@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from monitoring import selectors, services
 from monitoring.forms import EndpointForm
@@ -76,5 +77,11 @@ def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 
 def status_page(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "monitoring/status.html", {"status": selectors.public_status()}
+        request,
+        "monitoring/status.html",
+        {
+            "status": selectors.public_status(),
+            "incidents": selectors.open_incidents(),
+            "now": timezone.now(),
+        },
     )

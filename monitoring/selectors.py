@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from monitoring import events
 from monitoring.models import CheckResult, CheckRollup, Endpoint, Incident, Status
+from realtime.selectors import current_seq
 
 WINDOWS = {
     "24h": timedelta(hours=24),
@@ -113,6 +114,9 @@ def incidents(*, open_only: bool | None = None, endpoint_id: int | None = None):
 def summary(*, now: datetime | None = None) -> dict[str, Any]:
     """Everything the dashboard shows (also its fallback when the socket is down)."""
     now = now or timezone.now()
+    # Read first: replaying from here may repeat a change already in the state
+    # below, but never miss one.
+    seq = current_seq(events.ALL_ROOM)
     endpoints = [endpoint_summary(e, now=now) for e in Endpoint.objects.all()]
     counts = {s: 0 for s in Status.values}
     for e in endpoints:
@@ -122,6 +126,7 @@ def summary(*, now: datetime | None = None) -> dict[str, Any]:
         "counts": counts,
         "openIncidents": [events.incident_data(i) for i in open_incidents()],
         "timestamp": events.iso(now),
+        "seq": seq,
     }
 
 

@@ -19,6 +19,7 @@ from monitoring.serializers import (
     IncidentNotesInput,
     IncidentParams,
 )
+from realtime.selectors import current_seq
 
 
 def _input(request: Request, *, partial: bool) -> dict[str, Any]:
@@ -28,8 +29,10 @@ def _input(request: Request, *, partial: bool) -> dict[str, Any]:
 
 
 def _detail(endpoint_id: int) -> dict[str, Any]:
+    seq = current_seq(events.endpoint_room(endpoint_id))
     endpoint = services._get_plain(endpoint_id)
     data = selectors.endpoint_summary(endpoint)
+    data["seq"] = seq
     data["incidents"] = [
         events.incident_data(i)
         for i in selectors.incidents(endpoint_id=endpoint.pk)[:20]

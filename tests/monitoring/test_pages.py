@@ -1,0 +1,74 @@
+"""Monitoring pages: staff only except the public status page; forms go through services."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitoring import services
+from monitoring.models import Endpoint
+from realtime.models import RoomEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_dashboard_needs_login_and_staff(client, make_user):
+    assert client.get("/monitoring/").status_code == 302
+    client.force_login(make_user("pat"))
+    assert client.get("/monitoring/").status_code == 403
+
+
+def test_staff_sees_dashboard_and_detail(client, staff):
+    client.force_login(staff)
+    ep = services.endpoint_create(data={"name": "Site", "url": "http://127.0.0.1:9/"})
+    assert b"endpoint-grid" in client.get("/monitoring/").content
+    page = client.get(f"/monitoring/endpoints/{ep.pk}/")
+    assert page.status_code == 200 and b"rt-chart" in page.content
+    assert client.get("/monitoring/endpoints/999/").status_code == 404
+
+
+def test_status_page_is_public(client):
+    services.endpoint_create(data={"name": "Shop", "url": "http://127.0.0.1:9/"})
+    page = client.get("/status/")
+    assert page.status_code == 200
+    assert b"Shop" in page.content and b"127.0.0.1:9" not in page.content
+
+
+FORM = {
+    "name": "New",
+    "url": "http://127.0.0.1:9/x",
+    "method": "GET",
+    "interval_seconds": "60",
+    "timeout_seconds": "10",
+    "expected_status": "200-299",
+    "keyword": "",
+    "keyword_mode": "",
+    "degraded_threshold_ms": "1000",
+    "failure_threshold": "3",
+    "recovery_threshold": "2",
+    "is_active": "on",
+    "headers": '{"Accept": "text/html"}',
+    "body": "",
+}
+
+
+def test_add_and_edit_forms_publish_events(client, staff):
+    client.force_login(staff)
+    reply = client.post("/monitoring/endpoints/new/", FORM)
+    assert reply.status_code == 302
+    ep = Endpoint.objects.get()
+    assert ep.headers == {"Accept": "text/html"}
+    reply = client.post(
+        f"/monitoring/endpoints/{ep.pk}/edit/", {**FORM, "interval_seconds": "5"}
+    )
+    assert reply.status_code == 200 and b"At least 20" in reply.content
+    reply = client.post(
+        f"/monitoring/endpoints/{ep.pk}/edit/", {**FORM, "name": "Renamed"}
+    )
+    assert reply.status_code == 302
+    reply = client.post(f"/monitoring/endpoints/{ep.pk}/edit/", {**FORM, "delete": "1"})
+    assert reply.status_code == 302 and not Endpoint.objects.exists()
+    assert list(
+        RoomEvent.objects.filter(room="endpoints")
+        .order_by("seq")
+        .values_list("event", flat=True)
+    ) == ["endpoint:created", "endpoint:updated", "endpoint:deleted"]
