@@ -1,0 +1,229 @@
+"""Kiosk, barista, customer, pickup and staff pages in real Chromium, several at once."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import save_screenshot
+
+PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 1024, "height": 768}
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def live(page, path):
+    page.goto(path)
+    expect(page.locator("#conn-indicator")).to_have_attribute("data-state", "live")
+    return page
+
+
+def token(server, user="admin"):
+    response = httpx.post(
+        f"{server.base}/api/auth/token/",
+        json={"username": user, "password": user},
+        timeout=10,
+    )
+    return {"Authorization": f"Bearer {response.json()['access']}"}
+
+
+def menu_id(server, name):
+    menu = httpx.get(f"{server.base}/api/menus/", timeout=10).json()
+    return next(
+        item["id"]
+        for category in menu["categories"]
+        for item in category["items"]
+        if item["name"] == name
+    )
+
+
+def order_on_kiosk(kiosk, name):
+    kiosk.locator(".menu-item", has_text=name).first.click()
+    kiosk.locator("#sheet-add").click()
+    kiosk.locator("#place-order").click()
+    number = kiosk.locator("#order-number")
+    expect(number).to_have_text(re.compile(r"^\d+$"))
+    return number.inner_text(), kiosk.locator("#confirm-link").get_attribute("href")
+
+
+def ticket(page, num):
+    return page.locator(".ticket").filter(
+        has=page.locator(".num", has_text=re.compile(rf"^#{num}$"))
+    )
+
+
+def number(page, list_id, num):
+    return page.locator(f"#{list_id} li[data-num='{num}']")
+
+
+def test_an_order_travels_from_kiosk_to_barista_customer_and_pickup(new_page):
+    barista = live(new_page(user="barista", viewport=TABLET), "/barista/")
+    pickup = live(new_page(user="barista"), "/pickup/")
+    kiosk = live(new_page(viewport=TABLET), "/kiosk/")
+
+    num, link = order_on_kiosk(kiosk, "Americano")
+    save_screenshot(kiosk, "kiosk-confirmation")
+
+    card = ticket(barista, num)
+    expect(card).to_be_visible()
+    expect(
+        barista.locator("[data-column=PENDING]").locator(
+            ".ticket", has=barista.locator(".num", has_text=f"#{num}")
+        )
+    ).to_have_count(1)
+    expect(card).to_contain_text("Americano")
+    expect(number(pickup, "making", num)).to_be_visible()
+
+    customer = live(new_page(viewport=PHONE), link)
+    expect(customer.locator("#order-status")).to_have_text("PENDING")
+    customer.locator("#sound-prompt").click()
+
+    card.locator("[data-action=MAKING]").click()
+    expect(customer.locator("#order-status")).to_have_text("MAKING")
+    card.locator("[data-action=READY]").click()
+    banner = customer.locator("#ready-banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_have_text(f"Order #{num} is ready")
+    expect(customer.locator("#order-status")).to_have_text("READY")
+    expect(kiosk.locator("#confirm-status")).to_have_text("READY")
+
+    expect(number(pickup, "ready", num)).to_be_visible()
+    expect(number(pickup, "making", num)).to_have_count(0)
+    save_screenshot(customer, "customer-ready")
+    save_screenshot(pickup, "pickup")
+    save_screenshot(barista, "barista")
+
+    card.locator("[data-action=COMPLETED]").click()
+    expect(number(pickup, "ready", num)).to_have_count(0)
+    recent = barista.locator("#recent li", has_text=f"#{num} completed")
+    expect(recent).to_be_visible()
+    recent.get_by_role("button", name="Recall").click()
+    expect(
+        barista.locator("[data-column=READY]").locator(".num", has_text=f"#{num}")
+    ).to_be_visible()
+    expect(number(pickup, "ready", num)).to_be_visible()
+
+
+def test_barista_cancels_with_a_reason_and_the_customer_sees_it(new_page):
+    barista = live(new_page(user="barista"), "/barista/")
+    kiosk = live(new_page(), "/kiosk/")
+    num, link = order_on_kiosk(kiosk, "Cafe Latte")
+    customer = live(new_page(viewport=PHONE), link)
+    card = ticket(barista, num)
+    card.locator("[data-action=cancel]").click()
+    card.locator("input[aria-label=Reason]").fill("Out of milk")
+    card.get_by_role("button", name="Confirm cancel").click()
+    expect(customer.locator("#cancelled-banner")).to_contain_text("Out of milk")
+    expect(card).to_have_count(0)
+
+
+def test_sold_out_toggle_on_barista_greys_the_kiosk_item_live(new_page, e2e_server):
+    latte = menu_id(e2e_server, "Cafe Latte")
+    barista = live(new_page(user="barista"), "/barista/")
+    kiosk = live(new_page(viewport=PHONE), "/kiosk/")
+    item = kiosk.locator(f".menu-item[data-menu-id='{latte}']")
+    expect(item).not_to_have_class(re.compile("sold-out"))
+    expect(item.locator(".badge")).to_be_hidden()
+    toggle = barista.locator(f"#soldout-items li[data-menu-id='{latte}'] button")
+    toggle.click()
+    expect(item).to_have_class(re.compile("sold-out"))
+    expect(item.locator(".badge")).to_be_visible()
+    save_screenshot(kiosk, "kiosk-sold-out-phone")
+    expect(toggle).to_have_text("Sold out")
+    toggle.click()
+    expect(item).not_to_have_class(re.compile("sold-out"))
+
+
+def test_turning_the_kiosk_off_shows_the_maintenance_screen_live(new_page, e2e_server):
+    staff = live(new_page(user="admin"), "/staff/settings/")
+    kiosk = live(new_page(viewport=TABLET), "/kiosk/")
+    kiosk.locator(".menu-item", has_text="Americano").first.click()
+    kiosk.locator("#sheet-add").click()
+    expect(kiosk.locator("#maintenance")).to_be_hidden()
+    expect(kiosk.locator("#cell-picker")).to_be_hidden()
+    save_screenshot(kiosk, "kiosk")
+    expect(staff.locator("#kiosk-state")).to_have_text("open")
+    staff.locator("#kiosk-toggle").click()
+    expect(kiosk.locator("#maintenance")).to_be_visible()
+    expect(kiosk.locator("#maintenance-message")).not_to_be_empty()
+    save_screenshot(kiosk, "kiosk-maintenance")
+    save_screenshot(staff, "staff-settings")
+    # The server refuses orders while closed, whatever the page shows.
+    response = httpx.post(
+        f"{e2e_server.base}/api/orders/",
+        json={
+            "items": [{"menuId": menu_id(e2e_server, "Americano")}],
+            "payType": "CASH",
+        },
+        timeout=10,
+    )
+    assert response.status_code == 503
+    staff.locator("#kiosk-toggle").click()
+    expect(kiosk.locator("#maintenance")).to_be_hidden()
+
+
+def test_staff_pages_show_orders_and_cells_live(new_page):
+    orders = live(new_page(user="admin"), "/staff/orders/")
+    cells = live(new_page(user="admin"), "/staff/cells/")
+    kiosk = live(new_page(), "/kiosk/")
+    kiosk.locator("[data-pay=CELL]").click()
+    num, _ = order_on_kiosk(kiosk, "Espresso")
+    expect(orders.locator("#orders-body tr", has_text=f"#{num}")).to_contain_text(
+        "CELL"
+    )
+    expect(cells.locator("#ledger-body tr").first).to_contain_text("PAYMENT")
+    row = cells.locator("#cells-body tr").first
+    before = row.locator(".balance").inner_text()
+    row.locator("input").fill("5000")
+    row.get_by_role("button", name="Charge").click()
+    expect(cells.locator("#staff-status")).to_contain_text("Charged")
+    expect(row.locator(".balance")).not_to_have_text(before)
+    save_screenshot(orders, "staff-orders")
+    save_screenshot(cells, "staff-cells")
+
+
+def test_a_menu_item_named_like_html_shows_as_text_everywhere(new_page, e2e_server):
+    category = httpx.get(f"{e2e_server.base}/api/menus/", timeout=10).json()[
+        "categories"
+    ][0]
+    created = httpx.post(
+        f"{e2e_server.base}/api/menus/",
+        json={"categoryId": category["id"], "name": XSS, "price": 1000},
+        headers=token(e2e_server),
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    barista = live(new_page(user="barista"), "/barista/")
+    staff = live(new_page(user="admin"), "/staff/orders/")
+    kiosk = live(new_page(), "/kiosk/")
+    expect(kiosk.locator(".menu-item .name", has_text=XSS)).to_have_text(XSS)
+    num, link = order_on_kiosk(kiosk, XSS)
+    customer = live(new_page(viewport=PHONE), link)
+    expect(customer.locator("#order-items")).to_contain_text(XSS)
+    expect(ticket(barista, num)).to_contain_text(XSS)
+    expect(barista.locator("#all-day")).to_contain_text(XSS)
+    expect(barista.locator("#soldout-items")).to_contain_text(XSS)
+    expect(staff.locator("#orders-body")).to_contain_text(XSS)
+    for page in (kiosk, customer, barista, staff):
+        assert page.locator("img[src=x]").count() == 0
+    httpx.patch(
+        f"{e2e_server.base}/api/menus/{created.json()['id']}/",
+        json={"isActive": False},
+        headers=token(e2e_server),
+        timeout=10,
+    )
+
+
+@pytest.mark.parametrize("viewport", [PHONE, TABLET])
+def test_pages_fit_phones_and_tablets(new_page, viewport):
+    for user, path in [
+        (None, "/kiosk/"),
+        ("barista", "/barista/"),
+        ("barista", "/pickup/"),
+    ]:
+        page = live(new_page(user=user, viewport=viewport), path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"] + 1, (path, width)
