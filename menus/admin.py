@@ -15,6 +15,7 @@ class CategoryAdmin(admin.ModelAdmin):
 class OptionInline(admin.TabularInline):
     model = Option
     extra = 0
+    readonly_fields = ["updated_at"]
 
 
 @admin.register(OptionGroup)
@@ -34,6 +35,7 @@ class OptionGroupAdmin(admin.ModelAdmin):
 class OptionAdmin(admin.ModelAdmin):
     list_display = ["name", "group", "price_delta", "is_sold_out"]
     list_filter = ["group", "is_sold_out"]
+    readonly_fields = ["updated_at"]
     actions = ["mark_sold_out", "mark_available"]
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
@@ -63,6 +65,7 @@ class MenuItemAdmin(admin.ModelAdmin):
     list_filter = ["category", "is_sold_out", "is_active"]
     search_fields = ["name"]
     filter_horizontal = ["option_groups"]
+    readonly_fields = ["updated_at"]
     actions = ["mark_sold_out", "mark_available"]
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]

@@ -150,7 +150,9 @@ def _price_lines(
             if len(picked) > 1 and not group.multiple:
                 raise _invalid(f"items[{n}]: pick one {group.name} for {item.name}")
             if not picked and group.required:
-                default = next(iter(group.options.all()), None)
+                offered = list(group.options.all())
+                default = next((o for o in offered if not o.is_sold_out), None)
+                default = default or (offered[0] if offered else None)
                 picked = [default] if default else []
             chosen.extend(picked)
         for option in chosen:

@@ -420,3 +420,10 @@ def test_settings_are_validated_by_key(db, staff):
     services.setting_set(key="kiosk_message", value="  Back at 2  ", actor=staff)
     assert selectors.settings_all()["kiosk_message"] == "Back at 2"
     assert selectors.settings_all()["is_kiosk_active"] is True
+
+
+def test_a_sold_out_default_option_gives_way_to_the_next_one(cafe):
+    cafe.regular.is_sold_out = True
+    cafe.regular.save()
+    order = create(cafe, {"menuId": cafe.latte.pk, "quantity": 1})
+    assert [o["name"] for o in order.items.get().options] == ["Large", "Hot"]
