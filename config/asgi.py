@@ -12,18 +12,21 @@ from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from config.socketio import GatewayConnection  # noqa: E402
 from realtime.auth import websocket_stack  # noqa: E402
 from realtime.runtime import LifespanApp  # noqa: E402
+from realtime.socketio_gateway import wrap  # noqa: E402
 
 http_app = django_asgi_app
 if settings.DEBUG or os.environ.get("SERVE_STATIC", "1") == "1":
     # One process serves its own static files; behind nginx, set SERVE_STATIC=0.
     http_app = ASGIStaticFilesHandler(django_asgi_app)
 
-application = ProtocolTypeRouter(
+channels_app = ProtocolTypeRouter(
     {
         "http": http_app,
         "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
-        "lifespan": LifespanApp(),
     }
 )
+# /socket.io/ goes to the gateway for clients of the original services.
+application = wrap(channels_app, LifespanApp(), GatewayConnection)

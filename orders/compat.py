@@ -28,7 +28,7 @@ class KioskAppConsumer(OrdersConsumer):
 
     async def on_auto_join(self) -> None:
         for room_type in (KITCHEN, ADMIN):
-            if room_type.name in self.joined:
+            if room_type.name in self.room_types:
                 continue
             try:
                 await database_sync_to_async(room_type.authorize)(self.user, None)

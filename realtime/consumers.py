@@ -48,6 +48,8 @@ def _catch_up_rows(room: str, after: int) -> list[tuple[int, str]]:
 
 class RealtimeConsumer(AsyncWebsocketConsumer):
     socket_name: ClassVar[str] = "base"
+    # Sockets whose room types this one may join (default: its own).
+    serves_rooms_of: ClassVar[frozenset[str] | None] = None
     requires_user: ClassVar[bool] = False
     # client event -> method name; merged along the class hierarchy.
     events: ClassVar[dict[str, str]] = {
@@ -75,6 +77,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.connection_id = uuid.uuid4().hex
         self.user = self.scope.get("user")
         self.joined: dict[str, int] = {}  # room -> last seq sent
+        self.joining: dict[str, int] = {}  # room -> replay start, until it runs
         self.room_types: dict[str, tuple[RoomType, str | None]] = {}
         self.outq: asyncio.Queue[Any] = asyncio.Queue()
         self.pending_events = 0
@@ -136,9 +139,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         for task in self.tasks:
             task.cancel()
         hub = get_hub()
-        for room in list(self.joined):
+        for room in list(self.room_types):
             await hub.unsubscribe(room, self)
         self.joined.clear()
+        self.joining.clear()
         stats.closed(self.socket_name)
         await self.on_disconnected()
 
@@ -476,9 +480,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     ) -> JoinResult:
         """Subscribe, then queue the replay from `last_seq` (or from now) in the writer."""
         result = JoinResult()
-        if room in self.joined and (last_seq is None or last_seq >= self.joined[room]):
+        # Where the room stands for this socket, counting a join whose replay
+        # is still queued: joining again from there or later changes nothing.
+        position = self.joined.get(room, self.joining.get(room))
+        if position is not None and (last_seq is None or last_seq >= position):
             return result
-        if room not in self.joined:
+        if room not in self.room_types:
             await database_sync_to_async(room_type.authorize)(self.user, ident)
             try:
                 await get_hub().subscribe(room, self)
@@ -490,10 +497,15 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if last_seq is None:
             last_seq = await database_sync_to_async(current_seq)(room)
         start = last_seq
+        self.joining[room] = start
 
         async def catch_up() -> None:
             # Set here, in the writer: live events queued before this point are
             # skipped, and the catch-up below reads them back from history.
+            if self.joining.get(room) == start:
+                del self.joining[room]
+            if room not in self.room_types:
+                return  # left meanwhile
             self.joined[room] = start
             result.replayed = await self._catch_up(room)
 
@@ -502,8 +514,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def leave(self, room: str) -> None:
         self.joined.pop(room, None)
+        self.joining.pop(room, None)
         self.room_types.pop(room, None)
         await get_hub().unsubscribe(room, self)
+
+    def room_sockets(self) -> frozenset[str]:
+        return self.serves_rooms_of or frozenset({self.socket_name})
 
     @staticmethod
     def parse_last_seq(data: dict[str, Any]) -> int | None:
@@ -525,7 +541,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         return data
 
     async def handle_join_room(self, data: dict[str, Any], ref: str | None) -> None:
-        room_type, room = resolve(data, socket=self.socket_name)
+        room_type, room = resolve(data, sockets=self.room_sockets())
         ident = room.partition(":")[2] or None
         last_seq = self.parse_last_seq(data)
         await self.join(room_type, room, ident, last_seq)
@@ -546,8 +562,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.after_queue(success)
 
     async def handle_leave_room(self, data: dict[str, Any], ref: str | None) -> None:
-        room_type, room = resolve(data, socket=self.socket_name)
-        if room not in self.joined:
+        room_type, room = resolve(data, sockets=self.room_sockets())
+        if room not in self.room_types:
             raise ProtocolError(ErrorCode.ROOM_LEAVE_FAILED, f"Not in room {room}")
         await self.leave(room)
         reply = self.room_reply(room_type, room, room.partition(":")[2] or None)
@@ -568,7 +584,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                     raise ProtocolError(
                         ErrorCode.VALIDATION_ERROR, "each room must be an object"
                     )
-                room_type, room = resolve(entry, socket=self.socket_name)
+                room_type, room = resolve(entry, sockets=self.room_sockets())
                 replays.append(
                     await self.join(
                         room_type,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,15 +52,15 @@ def group_name(room: str) -> str:
     return "room." + room.replace(":", ".")
 
 
-def resolve(data: dict[str, Any], *, socket: str) -> tuple[RoomType, str]:
-    """Validate `{roomType, <idField>}` for a socket; return the type and room name."""
+def resolve(data: dict[str, Any], *, sockets: Collection[str]) -> tuple[RoomType, str]:
+    """Validate `{roomType, <idField>}` on a socket serving the rooms of `sockets`."""
     name = data.get("roomType")
     if not isinstance(name, str) or not name:
         raise ProtocolError(
             ErrorCode.VALIDATION_ERROR, "roomType must be a non-empty string"
         )
     room_type = get_room_type(name)
-    if room_type.sockets and socket not in room_type.sockets:
+    if room_type.sockets and room_type.sockets.isdisjoint(sockets):
         raise ProtocolError(
             ErrorCode.VALIDATION_ERROR,
             f"roomType '{name}' is not served on this socket",

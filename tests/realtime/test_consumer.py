@@ -387,3 +387,18 @@ async def test_slow_client_queue_overflow_closes_1013(ws, settings):
         hub.dispatch({"room": "kiosk", "seq": seq, "event": "x", "text": "{}"})
     await client.expect_close(1013, timeout=3)
     await asyncio.sleep(0)
+
+
+async def test_joining_twice_before_the_replay_ran_replays_once(ws):
+    for _ in range(2):
+        await publish("kiosk")
+    client = await ws()
+    await client.send("join_room", {"roomType": "kiosk", "lastSeq": 0}, ref="a")
+    await client.send("join_room", {"roomType": "kiosk", "lastSeq": 0}, ref="b")
+    frames = [await client.recv() for _ in range(4)]
+    assert [f.get("seq") for f in frames if f["event"] == "announcement"] == [1, 2]
+    assert [f.get("ref") for f in frames if f["event"] == "join_room_success"] == [
+        "a",
+        "b",
+    ]
+    await client.nothing()

@@ -1,0 +1,237 @@
+"""The Socket.IO gateway (PROTOCOL section 10) for clients of the original services.
+
+python-socketio serves `/socket.io/` (Engine.IO 4, polling and websocket);
+everything else goes to the Channels application. Each Socket.IO session is a
+`SocketIOConnection`: the same protocol object as a native socket (rooms,
+join rules, replay by `lastSeq`, limits, heartbeats, error codes), whose
+frames leave in the original dialect instead of as JSON text. Room events
+come from the same per-process hub as the native sockets, so the gateway
+keeps no cross-process state and needs no Socket.IO Redis manager.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+from collections import OrderedDict
+from typing import Any
+
+import socketio
+from channels.auth import get_user
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.utils.module_loading import import_string
+
+from realtime import runtime
+from realtime.auth import InvalidToken, origin_allowed, query_param, user_from_token
+from realtime.consumers import RealtimeConsumer
+from realtime.errors import ErrorCode
+
+logger = logging.getLogger(__name__)
+
+# Events a client sends that get no reply (an acknowledgement is called at once).
+NO_REPLY = {"heartbeat_ack"}
+ACK_TIMEOUT = 10.0
+
+
+def _new_order(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "orderId": data.get("orderId"),
+        "orderNo": data.get("dailyNum"),
+        "items": data.get("items"),
+        "totalPrice": data.get("totalAmount"),
+        "createdAt": data.get("createdAt"),
+    }
+
+
+def _order_ready(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "orderId": data.get("orderId"),
+        "orderNo": data.get("dailyNum"),
+        "status": data.get("status"),
+        "updatedAt": data.get("updatedAt"),
+    }
+
+
+# (room type, event) -> (dialect name, payload builder): the original names.
+DIALECT = {
+    ("kitchen", "order:created"): ("new_order", _new_order),
+    ("order", "order:ready"): ("order_ready", _order_ready),
+}
+
+
+class _FrameCache:
+    """Room frames decoded once per process: every session gets the same text object."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self.items: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    def decode(self, text: str) -> dict[str, Any]:
+        frame = self.items.get(text)
+        if frame is None:
+            frame = json.loads(text)
+            self.items[text] = frame
+            if len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return frame
+
+
+_frames = _FrameCache()
+
+
+def emits_for(frame: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The Socket.IO events (name, args) that stand for one Tidings frame."""
+    event, data = frame["event"], frame.get("data")
+    room, seq = frame.get("room"), frame.get("seq")
+    if room is not None and seq is not None:
+        room_type = room.partition(":")[0]
+        name, build = DIALECT.get((room_type, event), (event, None))
+        payload = build(data) if build is not None and isinstance(data, dict) else data
+        return [(name, (payload, {"room": room, "seq": seq}))]
+    if event == "join_room_success" and isinstance(data, dict):
+        if data.get("roomType") == "kitchen":
+            # The spelling the original kitchen screens listen for.
+            return [("Join_room_success", data), (event, data)]
+    return [(event, data)]
+
+
+class SocketIOConnection(RealtimeConsumer):
+    """One Socket.IO session speaking the Tidings protocol."""
+
+    socket_name = "socketio"
+
+    def __init__(
+        self, server: socketio.AsyncServer, sid: str, scope: dict[str, Any]
+    ) -> None:
+        super().__init__()
+        self.server = server
+        self.sid = sid
+        self.scope = scope
+        self.acks: dict[str, asyncio.Future[Any]] = {}
+        self._refs = itertools.count(1)
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        return None  # the Socket.IO handshake already took place
+
+    async def send(
+        self,
+        text_data: str | None = None,
+        bytes_data: bytes | None = None,
+        close: bool = False,
+    ) -> None:
+        if text_data is None:
+            return
+        frame = _frames.decode(text_data)
+        ref = frame.get("ref")
+        if ref is not None:
+            future = self.acks.pop(ref, None)
+            if future is not None and not future.done():
+                future.set_result(frame["data"] if frame["event"] == "error" else None)
+            frame = {k: v for k, v in frame.items() if k != "ref"}
+        for name, args in emits_for(frame):
+            await self.server.emit(name, args, to=self.sid)
+
+    async def close(
+        self, code: int | bool | None = None, reason: str | None = None
+    ) -> None:
+        await self.server.disconnect(self.sid)
+
+    async def event(self, event: str, data: Any) -> Any:
+        """A client event; returns what the acknowledgement gets (None or the error)."""
+        if event in NO_REPLY:
+            await self.receive_envelope({"event": event, "data": data})
+            return None
+        ref = f"sio-{next(self._refs)}"
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.acks[ref] = future
+        await self.receive_envelope({"event": event, "data": data, "ref": ref})
+        try:
+            return await asyncio.wait_for(future, ACK_TIMEOUT)
+        except TimeoutError:
+            return None
+        finally:
+            self.acks.pop(ref, None)
+
+
+async def _scope_user(scope: dict[str, Any], auth: Any) -> Any:
+    """`auth: {token}`, then `?token=`, then the session cookie."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    token = token or query_param(scope, "token")
+    if token:
+        return await database_sync_to_async(user_from_token)(token)
+    cookies = {}
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            for part in value.decode("latin1").split(";"):
+                key, _, val = part.strip().partition("=")
+                cookies[key] = val
+    session_key = cookies.get(settings.SESSION_COOKIE_NAME)
+    if not session_key:
+        return AnonymousUser()
+    store = import_string(settings.SESSION_ENGINE + ".SessionStore")
+    return await get_user({"session": store(session_key)})
+
+
+def create_server(connection_class: type[SocketIOConnection]) -> socketio.AsyncServer:
+    conf = settings.TIDINGS
+    server = socketio.AsyncServer(
+        async_mode="asgi",
+        cors_allowed_origins=origin_allowed,
+        max_http_buffer_size=conf["MAX_FRAME_BYTES"],
+        logger=False,
+        engineio_logger=False,
+    )
+    connections: dict[str, SocketIOConnection] = {}
+
+    @server.event
+    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        scope = environ["asgi.scope"]
+        try:
+            user = await _scope_user(scope, auth)
+        except InvalidToken as exc:
+            raise socketio.exceptions.ConnectionRefusedError(
+                {"message": f"Invalid token: {exc}", "code": ErrorCode.UNAUTHORIZED}
+            ) from None
+        connection = connection_class(
+            server, sid, {**scope, "type": "websocket", "user": user}
+        )
+        connections[sid] = connection
+        runtime.ensure_started()
+        await connection.connect()
+
+    @server.event
+    async def disconnect(sid: str, reason: Any = None) -> None:
+        connection = connections.pop(sid, None)
+        if connection is not None:
+            await connection.disconnect(1000)
+
+    @server.on("*")
+    async def any_event(event: str, sid: str, *args: Any) -> Any:
+        connection = connections.get(sid)
+        if connection is None:
+            return None
+        return await connection.event(event, args[0] if args else {})
+
+    return server
+
+
+def wrap(
+    channels_app: Any, lifespan: Any, connection_class: type[SocketIOConnection]
+) -> Any:
+    """`/socket.io/` to the gateway, everything else (and the lifespan) to Channels."""
+    server = create_server(connection_class)
+    gateway = socketio.ASGIApp(
+        server, other_asgi_app=channels_app, socketio_path="socket.io"
+    )
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await lifespan(scope, receive, send)
+        else:
+            await gateway(scope, receive, send)
+
+    return app
