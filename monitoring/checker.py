@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000
 USER_AGENT = "Tidings-Monitor/1.0"
+DRAIN_SECONDS = 5.0
 
 
 def claim_due(*, now: datetime, limit: int) -> list[tuple[Endpoint, datetime]]:
@@ -213,6 +214,11 @@ async def run_in_process() -> None:
     try:
         await monitor.run()
     except asyncio.CancelledError:
-        for task in list(monitor.inflight):
-            task.cancel()
+        # Server shutdown: give the checks in flight a moment to record.
+        monitor.stop()
+        pending = list(monitor.inflight)
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=DRAIN_SECONDS)
+            for task in late:
+                task.cancel()
         raise
