@@ -205,7 +205,12 @@
     if (ok) Cafe.sound.beep([660, 880]);
   });
 
-  var socket = Cafe.connect([{ type: "kitchen" }], load);
+  // The kiosk room carries settings changes (timer thresholds) to everyone.
+  var socket = Cafe.connect([{ type: "kitchen" }, { type: "kiosk" }], load);
+  socket.on("settings:changed", function (data) {
+    settings[data.key] = data.value;
+    tick();
+  });
   socket.on("order:created", function (data) {
     upsert(data);
     Cafe.sound.beep([988, 1319]);

@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   var el = Cafe.el, clear = Cafe.clear;
+  var RESET_AFTER_MS = 90 * 1000;
   var cells = JSON.parse(document.getElementById("cells-data").textContent);
   var state = {
     menu: {},        // menuId -> item
@@ -250,6 +251,9 @@
     $("confirm-status").textContent = order.status;
     $("confirm-link").setAttribute("href", "/orders/" + encodeURIComponent(order.orderId) + "/");
     socket.join("order", { orderId: order.orderId });
+    // Back to the menu for the next customer after a while.
+    clearTimeout(state.resetTimer);
+    state.resetTimer = setTimeout(newOrder, RESET_AFTER_MS);
   }
 
   function orderEvent(data) {
@@ -257,12 +261,14 @@
     $("confirm-status").textContent = data.status || "CANCELLED";
   }
 
-  $("new-order").addEventListener("click", function () {
+  function newOrder() {
+    clearTimeout(state.resetTimer);
     if (state.placed) socket.leave("order", { orderId: state.placed.orderId });
     state.placed = null;
     $("confirm-screen").hidden = true;
     $("order-screen").hidden = false;
-  });
+  }
+  $("new-order").addEventListener("click", newOrder);
 
   // -- live ----------------------------------------------------------------------
 

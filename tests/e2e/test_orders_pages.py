@@ -13,6 +13,16 @@ from tests.e2e.conftest import save_screenshot
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 1024, "height": 768}
 XSS = "<img src=x onerror=alert(1)>"
+RECORD_SOUND_AND_VIBRATION = """
+window.__vibrations = [];
+window.__tones = 0;
+navigator.vibrate = function (pattern) { window.__vibrations.push(pattern); return true; };
+const create = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () {
+  window.__tones += 1;
+  return create.call(this);
+};
+"""
 
 
 def live(page, path):
@@ -77,9 +87,12 @@ def test_an_order_travels_from_kiosk_to_barista_customer_and_pickup(new_page):
     expect(card).to_contain_text("Americano")
     expect(number(pickup, "making", num)).to_be_visible()
 
-    customer = live(new_page(viewport=PHONE), link)
+    customer = new_page(viewport=PHONE)
+    customer.add_init_script(RECORD_SOUND_AND_VIBRATION)
+    live(customer, link)
     expect(customer.locator("#order-status")).to_have_text("PENDING")
     customer.locator("#sound-prompt").click()
+    expect(customer.locator("#sound-prompt")).to_have_text("Sound is on")
 
     card.locator("[data-action=MAKING]").click()
     expect(customer.locator("#order-status")).to_have_text("MAKING")
@@ -89,6 +102,8 @@ def test_an_order_travels_from_kiosk_to_barista_customer_and_pickup(new_page):
     expect(banner).to_have_text(f"Order #{num} is ready")
     expect(customer.locator("#order-status")).to_have_text("READY")
     expect(kiosk.locator("#confirm-status")).to_have_text("READY")
+    customer.wait_for_function("window.__vibrations.length >= 2")
+    assert customer.evaluate("window.__tones") > 1
 
     expect(number(pickup, "ready", num)).to_be_visible()
     expect(number(pickup, "making", num)).to_have_count(0)
@@ -227,3 +242,31 @@ def test_pages_fit_phones_and_tablets(new_page, viewport):
         page = live(new_page(user=user, viewport=viewport), path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"] + 1, (path, width)
+
+
+def test_ticket_timers_turn_amber_then_red_and_ready_numbers_leave_after_ten_minutes(
+    new_page,
+):
+    barista = new_page(user="barista")
+    barista.clock.install()
+    live(barista, "/barista/")
+    pickup = new_page(user="barista")
+    pickup.clock.install()
+    live(pickup, "/pickup/")
+    kiosk = live(new_page(), "/kiosk/")
+    num, _ = order_on_kiosk(kiosk, "Lemonade")
+    card = ticket(barista, num)
+    expect(card).to_be_visible()
+    expect(card).not_to_have_class(re.compile(r"\b(warn|late)\b"))
+    barista.clock.fast_forward("05:01")
+    expect(card).to_have_class(re.compile(r"\bwarn\b"))
+    barista.clock.fast_forward("03:00")
+    expect(card).to_have_class(re.compile(r"\blate\b"))
+    card.locator("[data-action=MAKING]").click()
+    ticket(barista, num).locator("[data-action=READY]").click()
+    expect(number(pickup, "ready", num)).to_be_visible()
+    pickup.clock.fast_forward("09:00")
+    expect(number(pickup, "ready", num)).to_be_visible()
+    pickup.clock.fast_forward("01:10")
+    expect(number(pickup, "ready", num)).to_have_count(0)
+    ticket(barista, num).locator("[data-action=COMPLETED]").click()

@@ -179,3 +179,22 @@ def test_session_pages_need_csrf_for_changes(cafe, barista):
         f"/api/orders/{order_id}/status/", {"status": "MAKING"}, format="json"
     )
     assert response.status_code == 403
+
+
+def test_openapi_schema_documents_the_cafe_endpoints(api, db):
+    response = api.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in [
+        "/api/menus/",
+        "/api/menus/{menu_id}/",
+        "/api/orders/",
+        "/api/orders/{order_id}/",
+        "/api/orders/{order_id}/status/",
+        "/api/orders/{order_id}/cancel/",
+        "/api/cells/",
+        "/api/cells/{cell_id}/charge/",
+        "/api/settings/",
+        "/api/settings/{key}/",
+    ]:
+        assert path in paths, path
