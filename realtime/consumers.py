@@ -77,7 +77,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.connection_id = uuid.uuid4().hex
         self.user = self.scope.get("user")
         self.joined: dict[str, int] = {}  # room -> last seq sent
-        self.joining: dict[str, int] = {}  # room -> replay start, until it runs
+        self.starts: dict[
+            str, int
+        ] = {}  # room -> seq this socket's coverage starts after
         self.room_types: dict[str, tuple[RoomType, str | None]] = {}
         self.outq: asyncio.Queue[Any] = asyncio.Queue()
         self.pending_events = 0
@@ -142,7 +144,6 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         for room in list(self.room_types):
             await hub.unsubscribe(room, self)
         self.joined.clear()
-        self.joining.clear()
         stats.closed(self.socket_name)
         await self.on_disconnected()
 
@@ -265,6 +266,23 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 await self.send(text_data=frame)
                 self.joined[room] = seq
                 sent += 1
+        return sent
+
+    async def _backfill(self, room: str, after: int, upto: int) -> int:
+        """Send the stored events in (after, upto], which this socket never sent."""
+        sent = 0
+        while after < upto and room in self.joined:
+            try:
+                rows = await database_sync_to_async(_catch_up_rows)(room, after)
+            except ResyncRequired:
+                return sent
+            rows = [row for row in rows if row[0] <= upto]
+            if not rows:
+                return sent
+            for _seq, frame in rows:
+                await self.send(text_data=frame)
+                sent += 1
+            after = rows[-1][0]
         return sent
 
     # -- receiving ---------------------------------------------------------
@@ -480,30 +498,34 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     ) -> JoinResult:
         """Subscribe, then queue the replay from `last_seq` (or from now) in the writer."""
         result = JoinResult()
-        # Where the room stands for this socket, counting a join whose replay
-        # is still queued: joining again from there or later changes nothing.
-        position = self.joined.get(room, self.joining.get(room))
-        if position is not None and (last_seq is None or last_seq >= position):
+        start = self.starts.get(room)
+        if start is not None:
+            # Already joined: a socket never loses frames it was sent, so only
+            # what came before this socket's starting point can be missing.
+            if last_seq is not None and last_seq < start:
+                self.starts[room] = after = last_seq
+                upto = start
+
+                async def backfill() -> None:
+                    result.replayed = await self._backfill(room, after, upto)
+
+                self.after_queue(backfill)
             return result
-        if room not in self.room_types:
-            await database_sync_to_async(room_type.authorize)(self.user, ident)
-            try:
-                await get_hub().subscribe(room, self)
-            except Exception as exc:
-                raise ProtocolError(
-                    ErrorCode.ROOM_JOIN_FAILED, f"Could not join {room}: {exc}"
-                ) from exc
-            self.room_types[room] = (room_type, ident)
+        await database_sync_to_async(room_type.authorize)(self.user, ident)
+        try:
+            await get_hub().subscribe(room, self)
+        except Exception as exc:
+            raise ProtocolError(
+                ErrorCode.ROOM_JOIN_FAILED, f"Could not join {room}: {exc}"
+            ) from exc
+        self.room_types[room] = (room_type, ident)
         if last_seq is None:
             last_seq = await database_sync_to_async(current_seq)(room)
-        start = last_seq
-        self.joining[room] = start
+        start = self.starts[room] = last_seq
 
         async def catch_up() -> None:
             # Set here, in the writer: live events queued before this point are
             # skipped, and the catch-up below reads them back from history.
-            if self.joining.get(room) == start:
-                del self.joining[room]
             if room not in self.room_types:
                 return  # left meanwhile
             self.joined[room] = start
@@ -514,7 +536,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def leave(self, room: str) -> None:
         self.joined.pop(room, None)
-        self.joining.pop(room, None)
+        self.starts.pop(room, None)
         self.room_types.pop(room, None)
         await get_hub().unsubscribe(room, self)
 
