@@ -69,6 +69,7 @@
   function setActive(active, message) {
     state.active = active !== false;
     $("maintenance").hidden = state.active;
+    if (!state.active) closeSheet();
     if (message !== undefined) $("maintenance-message").textContent = message;
   }
 

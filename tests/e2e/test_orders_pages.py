@@ -270,3 +270,24 @@ def test_ticket_timers_turn_amber_then_red_and_ready_numbers_leave_after_ten_min
     pickup.clock.fast_forward("01:10")
     expect(number(pickup, "ready", num)).to_have_count(0)
     ticket(barista, num).locator("[data-action=COMPLETED]").click()
+
+
+def test_a_kiosk_that_missed_the_closing_event_is_refused_and_shows_maintenance(
+    new_page, e2e_server
+):
+    kiosk = live(new_page(), "/kiosk/")
+    # Close the kiosk behind the page's back: no event is published.
+    set_active = (
+        "from orders.models import KioskSetting; "
+        "KioskSetting.objects.update_or_create(key='is_kiosk_active', "
+        "defaults={{'value': {}}})"
+    )
+    e2e_server.manage("shell", "-c", set_active.format("False"))
+    try:
+        kiosk.locator(".menu-item", has_text="Americano").first.click()
+        kiosk.locator("#sheet-add").click()
+        kiosk.locator("#place-order").click()
+        expect(kiosk.locator("#maintenance")).to_be_visible()
+        expect(kiosk.locator("#confirm-screen")).to_be_hidden()
+    finally:
+        e2e_server.manage("shell", "-c", set_active.format("True"))
