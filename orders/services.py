@@ -1,8 +1,9 @@
 """Every change of the orders app: validates, writes, publishes, in one transaction.
 
-Lock order, the same in every service so concurrent orders never deadlock:
-cell balance row, then the day's counter row, then the rooms' sequence rows
-(taken by realtime.publish).
+Lock order, the same in every service so concurrent changes never deadlock:
+order row, cell balance row, the day's counter row, then the rooms' sequence
+rows (taken by realtime.publish), always in the order kiosk, kitchen, admin,
+order:<id>. So a balance event (admin) is published after the order events.
 """
 
 from __future__ import annotations
@@ -240,12 +241,15 @@ def _cell_move(
         note=note,
         created_at=now,
     )
+    return entry
+
+
+def _publish_balance(entry: CellLedger) -> None:
     _publish(
         [events.ADMIN],
         events.CELL_BALANCE_CHANGED,
         events.cell_balance_changed_data(entry),
     )
-    return entry
 
 
 @transaction.atomic
@@ -264,7 +268,7 @@ def cell_charge(
         or not 0 < amount <= MAX_CHARGE
     ):
         raise _invalid(f"amount must be an integer from 1 to {MAX_CHARGE}")
-    return _cell_move(
+    entry = _cell_move(
         cell_id=cell_id,
         amount=amount,
         kind=LedgerType.CHARGE,
@@ -272,6 +276,8 @@ def cell_charge(
         actor=actor,
         note=note,
     )
+    _publish_balance(entry)
+    return entry
 
 
 @transaction.atomic
@@ -373,6 +379,8 @@ def order_create(
         events.ORDER_CREATED,
         events.order_created_data(order, lines),
     )
+    if entry is not None:
+        _publish_balance(entry)
     return order
 
 
@@ -474,8 +482,9 @@ def order_cancel(
         reason=reason,
         created_at=now,
     )
+    refund = None
     if order.cell_id is not None and order.total_amount:
-        _cell_move(
+        refund = _cell_move(
             cell_id=order.cell_id,
             amount=order.total_amount,
             kind=LedgerType.REFUND,
@@ -489,6 +498,8 @@ def order_cancel(
         events.ORDER_CANCELLED,
         events.order_cancelled_data(order),
     )
+    if refund is not None:
+        _publish_balance(refund)
     return order
 
 

@@ -89,3 +89,38 @@ def test_fifty_concurrent_orders_get_fifty_distinct_daily_numbers(db):
 
     numbers = run_at_once(50, order)
     assert sorted(numbers) == list(range(1, 51))
+
+
+def test_mixed_orders_moves_cancels_and_charges_at_once_do_not_deadlock(db):
+    cafe = make_cafe(balance=1_000_000)
+    placed = [
+        services.order_create(
+            items=[cafe.line()], pay_type="CELL", cell_id=cafe.cell.pk
+        )
+        for _ in range(10)
+    ]
+
+    def work(i: int) -> str:
+        kind = i % 4
+        if kind == 0:
+            services.order_create(
+                items=[cafe.line()], pay_type="CELL", cell_id=cafe.cell.pk
+            )
+        elif kind == 1:
+            services.order_create(items=[cafe.line()], pay_type="CARD")
+        elif kind == 2:
+            services.order_cancel(order_id=placed[i // 4].pk, reason="x")
+        else:
+            services.order_status_change(
+                order_id=placed[i // 4 + 5].pk, status="MAKING"
+            )
+            services.cell_charge(cell_id=cafe.cell.pk, amount=100)
+        return "ok"
+
+    assert run_at_once(20, work) == ["ok"] * 20
+    cafe.cell.refresh_from_db()
+    # 10 + 5 paid orders of 3,000, 5 refunded, 5 charges of 100.
+    assert cafe.cell.balance == 1_000_000 - 15 * 3000 + 5 * 3000 + 5 * 100
+    assert sorted(Order.objects.values_list("daily_num", flat=True)) == list(
+        range(1, 21)
+    )
