@@ -107,3 +107,22 @@ async def test_unknown_order_id_is_not_found(server):
     reply = await sock.request("join_room", {"roomType": "order", "orderId": "x" * 16})
     assert reply["data"]["code"] == "NOT_FOUND"
     await sock.close()
+
+
+@pytest.mark.redis
+async def test_order_placed_on_one_server_reaches_a_kitchen_on_another(redis_servers):
+    one, two = redis_servers(2)
+    token = login(two.base, "barista")
+    kitchen = await Socket.open(f"{two.ws}/ws/orders/?token={token}")
+    reply = await kitchen.request("join_room", {"roomType": "kitchen"})
+    assert reply["event"] == "join_room_success", reply
+    item = first_item(one.base)
+    response = httpx.post(
+        f"{one.base}/api/orders/",
+        json={"items": [{"menuId": item["id"]}], "payType": "CARD"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    created = await kitchen.expect("order:created")
+    assert created["data"]["orderId"] == response.json()["orderId"]
+    await kitchen.close()
