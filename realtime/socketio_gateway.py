@@ -144,17 +144,19 @@ class SocketIOConnection(RealtimeConsumer):
         """A client event; returns what the acknowledgement gets (None or the error)."""
         if event in NO_REPLY:
             await self.receive_envelope({"event": event, "data": data})
-            return None
+            return (None,)
         ref = f"sio-{next(self._refs)}"
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.acks[ref] = future
         await self.receive_envelope({"event": event, "data": data, "ref": ref})
         try:
-            return await asyncio.wait_for(future, ACK_TIMEOUT)
+            error = await asyncio.wait_for(future, ACK_TIMEOUT)
         except TimeoutError:
-            return None
+            error = None
         finally:
             self.acks.pop(ref, None)
+        # A one-element tuple makes python-socketio send the ack as (null) or (error).
+        return (error,)
 
 
 async def _scope_user(scope: dict[str, Any], auth: Any) -> Any:
