@@ -286,9 +286,14 @@
     if (state.sheet && state.sheet.item.id === data.menuId && data.isSoldOut) closeSheet();
   });
   socket.on("option:sold_out_changed", function (data) {
-    var option = state.options[data.optionId];
-    if (!option) return;
-    option.isSoldOut = data.isSoldOut;
+    if (!state.options[data.optionId]) return;
+    // Each item carries its own copy of a shared option: update them all.
+    Object.keys(state.menu).forEach(function (id) {
+      state.menu[id].optionGroups.forEach(function (g) {
+        g.options.forEach(function (o) { if (o.id === data.optionId) o.isSoldOut = data.isSoldOut; });
+      });
+    });
+    state.options[data.optionId].isSoldOut = data.isSoldOut;
     renderCart();
     if (state.sheet) openSheet(state.sheet.item.id);
   });

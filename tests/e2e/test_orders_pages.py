@@ -152,6 +152,23 @@ def test_sold_out_toggle_on_barista_greys_the_kiosk_item_live(new_page, e2e_serv
     expect(item).not_to_have_class(re.compile("sold-out"))
 
 
+def test_a_sold_out_option_is_disabled_in_the_kiosk_item_sheet_live(new_page):
+    barista = live(new_page(user="barista"), "/barista/")
+    kiosk = live(new_page(viewport=PHONE), "/kiosk/")
+    kiosk.locator(".menu-item", has_text="Cafe Latte").first.click()
+    iced = kiosk.locator("#sheet-form label", has_text="Iced").locator("input")
+    expect(iced).to_be_enabled()
+    toggle = barista.locator(
+        "#soldout-options li", has_text="Temperature: Iced"
+    ).locator("button")
+    toggle.click()
+    expect(iced).to_be_disabled()
+    save_screenshot(kiosk, "kiosk-options-phone")
+    kiosk.locator("#sheet-cancel").click()
+    toggle.click()
+    expect(toggle).to_have_text("Available")
+
+
 def test_turning_the_kiosk_off_shows_the_maintenance_screen_live(new_page, e2e_server):
     staff = live(new_page(user="admin"), "/staff/settings/")
     kiosk = live(new_page(viewport=TABLET), "/kiosk/")
