@@ -48,6 +48,9 @@ def _catch_up_rows(room: str, after: int) -> list[tuple[int, str]]:
 
 class RealtimeConsumer(AsyncWebsocketConsumer):
     socket_name: ClassVar[str] = "base"
+    # Room events reach sockets through the hub, never on a channel of their
+    # own: no per-socket channel (on Redis, no per-socket subscription).
+    channel_layer_alias = None  # type: ignore[assignment]
     # Sockets whose room types this one may join (default: its own).
     serves_rooms_of: ClassVar[frozenset[str] | None] = None
     requires_user: ClassVar[bool] = False
