@@ -36,6 +36,10 @@ PRE_AUTH_EVENTS = {"auth", "ping", "heartbeat_ack"}
 CLIENT_ALIASES = {"join_kitchen": "join_room"}
 
 
+# Running heartbeat hooks (held so they are not collected mid-flight).
+_hooks: set[asyncio.Task[None]] = set()
+
+
 class JoinResult:
     """Filled in by the writer once the join's replay ran."""
 
@@ -80,22 +84,25 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.connection_id = uuid.uuid4().hex
         self.user = self.scope.get("user")
         self.joined: dict[str, int] = {}  # room -> last seq sent
-        self.starts: dict[
-            str, int
-        ] = {}  # room -> seq this socket's coverage starts after
+        # room -> the seq after which this socket's coverage of the room starts
+        self.starts: dict[str, int] = {}
         self.room_types: dict[str, tuple[RoomType, str | None]] = {}
-        self.outq: asyncio.Queue[Any] = asyncio.Queue()
+        # Frames waiting for the writer, which runs only while there are some:
+        # an idle socket holds no task and no queue object (memory per socket).
+        self.outbox: deque[Any] = deque()
+        self.writer: asyncio.Task[None] | None = None
         self.pending_events = 0
         self.closing = False
         self.rate: deque[float] = deque()
         self.refused = 0
-        self.acked = asyncio.Event()
+        now = time.monotonic()
+        self.beat_at = now + conf["HEARTBEAT_INTERVAL"]
+        self.ack_deadline: float | None = None
         self.tasks: list[asyncio.Task[Any]] = []
         self.authenticated = bool(getattr(self.user, "is_authenticated", False))
         await self.accept()
         stats.opened(self.socket_name)
         runtime.ensure_started()
-        self.tasks.append(asyncio.ensure_future(self._writer()))
         self.send_frame(
             events.CONNECTED,
             events.connected_data(
@@ -117,7 +124,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 events.RECONNECT_SUCCESS,
                 {"message": "Reconnected", "timestamp": events.now_iso()},
             )
-        self.tasks.append(asyncio.ensure_future(self._heartbeat()))
+        get_hub().heartbeats.add(self)
         if self.requires_user and not self.authenticated:
             self.tasks.append(asyncio.ensure_future(self._auth_deadline()))
             return
@@ -143,7 +150,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.closing = True
         for task in self.tasks:
             task.cancel()
+        if self.writer is not None:
+            self.writer.cancel()
         hub = get_hub()
+        hub.heartbeats.discard(self)
         for room in list(self.room_types):
             await hub.unsubscribe(room, self)
         self.joined.clear()
@@ -159,7 +169,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             return
         self.closing = True
         metrics.ERRORS.labels(str(code)).inc()
-        self.outq.put_nowait(
+        self.enqueue(
             (
                 "text",
                 encode(
@@ -167,7 +177,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 ),
             )
         )
-        self.outq.put_nowait(("close", code))
+        self.enqueue(("close", code))
 
     # -- sending -----------------------------------------------------------
 
@@ -175,7 +185,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         frame: dict[str, Any] = {"event": event, "data": data}
         if ref is not None:
             frame["ref"] = ref
-        self.outq.put_nowait(("text", encode(frame)))
+        self.enqueue(("text", encode(frame)))
 
     def send_error(self, code: str, message: str, ref: str | None = None) -> None:
         metrics.ERRORS.labels(code).inc()
@@ -194,39 +204,53 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 asyncio.ensure_future(self.close(CloseCode.TRY_AGAIN_LATER))
             )
             return
-        self.outq.put_nowait(("event", room, seq, text))
+        self.enqueue(("event", room, seq, text))
 
     def catch_up_later(self, room: str) -> None:
         """From the hub: this room has stored events that never arrived live."""
         if not self.closing and room in self.joined:
-            self.outq.put_nowait(("catchup", room))
+            self.enqueue(("catchup", room))
 
     def after_queue(self, action: Callable[[], Awaitable[None]]) -> None:
         """Run `action` in the writer, after every frame queued so far."""
-        self.outq.put_nowait(("call", action))
+        self.enqueue(("call", action))
 
-    async def _writer(self) -> None:
-        while True:
-            item = await self.outq.get()
-            kind = item[0]
-            try:
-                if kind == "text":
-                    await self.send(text_data=item[1])
-                elif kind == "event":
-                    self.pending_events -= 1
-                    await self._send_room_event(item[1], item[2], item[3])
-                elif kind == "call":
-                    await item[1]()
-                elif kind == "catchup":
-                    if item[1] in self.joined:
-                        await self._catch_up(item[1])
-                elif kind == "close":
-                    await self.close(code=item[1])
+    def enqueue(self, item: tuple[Any, ...]) -> None:
+        self.outbox.append(item)
+        if self.writer is None:
+            self.writer = asyncio.ensure_future(self._write())
+
+    async def _write(self) -> None:
+        try:
+            while self.outbox:
+                if not await self._write_one(self.outbox.popleft()):
                     return
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("writer failed on %s", kind)
+        finally:
+            self.writer = None
+
+    async def _write_one(self, item: tuple[Any, ...]) -> bool:
+        """Send one queued item; False once the socket is closed."""
+        kind = item[0]
+        try:
+            if kind == "text":
+                await self.send(text_data=item[1])
+            elif kind == "event":
+                self.pending_events -= 1
+                await self._send_room_event(item[1], item[2], item[3])
+            elif kind == "call":
+                await item[1]()
+            elif kind == "catchup":
+                if item[1] in self.joined:
+                    await self._catch_up(item[1])
+            elif kind == "close":
+                self.outbox.clear()
+                await self.close(code=item[1])
+                return False
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("writer failed on %s", kind)
+        return True
 
     async def _send_room_event(self, room: str, seq: int | None, text: str) -> None:
         last = self.joined.get(room)
@@ -465,31 +489,32 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if first and self.requires_user:
             await self._ready()
 
-    async def _heartbeat(self) -> None:
-        interval, timeout = (
-            self.conf["HEARTBEAT_INTERVAL"],
-            self.conf["HEARTBEAT_TIMEOUT"],
-        )
-        while True:
-            await asyncio.sleep(interval)
-            self.acked.clear()
-            self.send_frame(events.HEARTBEAT, {"timestamp": events.now_iso()})
-            await self.on_heartbeat()
-            try:
-                await asyncio.wait_for(self.acked.wait(), timeout)
-            except TimeoutError:
-                self.queue_close(
-                    CloseCode.HEARTBEAT_TIMEOUT,
-                    "Heartbeat timeout",
-                    ErrorCode.CONNECTION_FAILED,
-                )
-                return
+    def heartbeat_tick(self, now: float, stamp: str) -> None:
+        """From the process's heartbeat loop: beat when due, close on a missed ack."""
+        if self.closing:
+            return
+        if self.ack_deadline is not None and now >= self.ack_deadline:
+            self.queue_close(
+                CloseCode.HEARTBEAT_TIMEOUT,
+                "Heartbeat timeout",
+                ErrorCode.CONNECTION_FAILED,
+            )
+            return
+        if now >= self.beat_at:
+            self.beat_at = now + self.conf["HEARTBEAT_INTERVAL"]
+            if self.ack_deadline is None:
+                self.ack_deadline = now + self.conf["HEARTBEAT_TIMEOUT"]
+            self.send_frame(events.HEARTBEAT, {"timestamp": stamp})
+            if type(self).on_heartbeat is not RealtimeConsumer.on_heartbeat:
+                task = asyncio.ensure_future(self.on_heartbeat())
+                _hooks.add(task)
+                task.add_done_callback(_hooks.discard)
 
     async def on_heartbeat(self) -> None:
         """Called each heartbeat (presence refresh and the like)."""
 
     async def handle_heartbeat_ack(self, data: dict[str, Any], ref: str | None) -> None:
-        self.acked.set()
+        self.ack_deadline = None
 
     async def handle_ping(self, data: Any, ref: str | None) -> None:
         self.send_frame(events.PONG, data, ref)

@@ -30,8 +30,43 @@ class Subscriber(Protocol):
         """The room has events this process never received: read them from history."""
 
 
+class Heartbeats:
+    """One loop per process beats every socket, instead of a task per socket."""
+
+    def __init__(self) -> None:
+        self.sockets: set[Any] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, socket: Any) -> None:
+        self.sockets.add(socket)
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._run())
+
+    def discard(self, socket: Any) -> None:
+        self.sockets.discard(socket)
+
+    async def _run(self) -> None:
+        from django.conf import settings
+        from django.utils import timezone
+
+        while self.sockets:
+            conf = settings.TIDINGS
+            # Fine enough for short test settings, cheap at 30 s / 15 s.
+            tick = min(
+                1.0, conf["HEARTBEAT_INTERVAL"] / 4, conf["HEARTBEAT_TIMEOUT"] / 4
+            )
+            await asyncio.sleep(tick)
+            now, stamp = time.monotonic(), timezone.now().isoformat()
+            for socket in list(self.sockets):
+                try:
+                    socket.heartbeat_tick(now, stamp)
+                except Exception:
+                    logger.exception("heartbeat failed")
+
+
 class Hub:
     def __init__(self) -> None:
+        self.heartbeats = Heartbeats()
         self.layer = get_channel_layer()
         self.channel: str | None = None
         self.rooms: dict[str, set[Subscriber]] = {}
