@@ -44,7 +44,9 @@ def browser() -> Iterator[Any]:
     except ImportError:
         tools.need("playwright is not installed")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 
@@ -68,7 +70,9 @@ class E2EServer(tools.Server):
 def e2e_server() -> Iterator[E2EServer]:
     """The embedded setup of `make run` (in-memory layer, in-process background work)."""
     database = tools.Database()
-    env = tools.server_env(database, None, HEARTBEAT_INTERVAL="2", HEARTBEAT_TIMEOUT="2")
+    env = tools.server_env(
+        database, None, HEARTBEAT_INTERVAL="2", HEARTBEAT_TIMEOUT="2"
+    )
     tools.manage(env, "migrate", "--noinput")
     tools.manage(env, "seed_demo")
     server = E2EServer(env, database)
@@ -87,12 +91,15 @@ def new_page(browser: Any, e2e_server: E2EServer) -> Iterator[Callable[..., Any]
 
     def make(user: str | None = None, viewport: dict[str, int] | None = None) -> Any:
         context = browser.new_context(
-            base_url=e2e_server.base, viewport=viewport or {"width": 1280, "height": 800}
+            base_url=e2e_server.base,
+            viewport=viewport or {"width": 1280, "height": 800},
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
-        page.on("dialog", lambda dialog: pytest.fail(f"unexpected dialog: {dialog.message}"))
+        page.on(
+            "dialog", lambda dialog: pytest.fail(f"unexpected dialog: {dialog.message}")
+        )
         if user:
             page.goto("/accounts/login/")
             page.fill("input[name=username]", user)

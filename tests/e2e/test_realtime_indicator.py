@@ -18,14 +18,18 @@ def test_indicator_follows_the_server_and_missed_events_appear(new_page, e2e_ser
     expect(page.locator("#feed li")).to_have_count(1, timeout=10_000)
 
     e2e_server.stop()
-    expect(indicator).to_have_attribute("data-state", re.compile("reconnecting|offline"))
+    expect(indicator).to_have_attribute(
+        "data-state", re.compile("reconnecting|offline")
+    )
     e2e_server.manage("announce", "While the server was down")
     e2e_server.manage("announce", "<img src=x onerror=alert(1)>")
     e2e_server.start()
 
     expect(indicator).to_have_attribute("data-state", "live", timeout=15_000)
     expect(page.locator("#feed li")).to_have_count(3, timeout=10_000)
-    expect(page.locator("#feed li").first).to_contain_text("<img src=x onerror=alert(1)>")
+    expect(page.locator("#feed li").first).to_contain_text(
+        "<img src=x onerror=alert(1)>"
+    )
     assert page.locator("#feed img").count() == 0
     save_screenshot(page, "home")
 
