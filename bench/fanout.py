@@ -1,17 +1,20 @@
 """Fan-out benchmark: N clients in the `kitchen` room, events through the real path.
 
 Starts, in one run and on 127.0.0.1 only:
-  - a plain `websockets` broadcast server (the baseline), and
+  - a plain `websockets` broadcast server (the baseline),
+  - a python-socketio server standing alone (the Socket.IO baseline),
   - a Tidings server process (uvicorn, Redis channel layer, its own database),
-then opens N clients on each, publishes E events as a burst and at a fixed
-rate, and prints delivered msg/s, latency from publish to receipt
-(p50/p95/p99/max), lost and duplicated events, server CPU per delivered
-message and RSS per idle connection, side by side with the ratio to the
-baseline.
+then, for each, opens N clients joined to the kitchen room, publishes E events
+as a burst and then events at a fixed rate, and prints delivered msg/s,
+latency from publish to receipt (p50/p95/p99/max), lost and duplicated
+events, server CPU per delivered message, and the ratio to the baseline.
+Tidings is measured with native sockets and with Socket.IO clients.
 
     python bench/fanout.py --clients 1000 --events 200 --rate 50 --seconds 10
 
-Needs Redis (REDIS_URL or a local redis-server). Not part of the test suite.
+Tidings events are published the way services publish them: a transaction
+that stores the event, then a send to Redis on commit. Needs Redis
+(REDIS_URL or a local redis-server). Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import websockets
 
@@ -33,7 +38,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests import tools  # noqa: E402
 
-BASELINE_SERVER = r"""
+PAD = "x" * 60  # each frame about 190 bytes, like an order event
+
+WEBSOCKETS_BASELINE = r"""
 import asyncio, sys, websockets
 clients = set()
 async def handler(ws):
@@ -47,13 +54,92 @@ async def handler(ws):
     finally:
         clients.discard(ws)
 async def main():
-    async with websockets.serve(handler, "127.0.0.1", int(sys.argv[1]), max_queue=None):
+    async with websockets.serve(handler, "127.0.0.1", int(sys.argv[1]), max_queue=None,
+                                compression=None):
         print("ready", flush=True)
         await asyncio.Future()
 asyncio.run(main())
 """
 
-PAD = "x" * 60  # makes each frame about 190 bytes, like an order event
+SOCKETIO_BASELINE = r"""
+import sys, socketio, uvicorn
+sio = socketio.AsyncServer(async_mode="asgi")
+@sio.event
+async def connect(sid, environ, auth):
+    await sio.enter_room(sid, "kitchen")
+@sio.on("publish")
+async def publish(sid, data):
+    await sio.emit("bench", data, room="kitchen", skip_sid=sid)
+uvicorn.run(socketio.ASGIApp(sio), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
+            ws_per_message_deflate=False)
+"""
+
+
+def n_of(raw: str | bytes) -> int | None:
+    """The event number in a frame, without decoding all of it."""
+    if isinstance(raw, bytes):
+        raw = raw.decode()
+    at = raw.find('"n":')
+    if at < 0:
+        return None
+    start = at + 4
+    while start < len(raw) and raw[start] == " ":
+        start += 1
+    end = start
+    while end < len(raw) and raw[end].isdigit():
+        end += 1
+    return int(raw[start:end]) if end > start else None
+
+
+# -- client dialects: each connects, joins the kitchen and answers keep-alives --
+
+
+async def native_client(url: str) -> Any:
+    conn = await websockets.connect(
+        url, max_queue=None, open_timeout=60, compression=None
+    )
+    await conn.recv()  # connected
+    await conn.send(
+        json.dumps({"event": "join_room", "data": {"roomType": "kitchen"}, "ref": "j"})
+    )
+    while json.loads(await conn.recv()).get("ref") != "j":
+        pass
+    return conn
+
+
+async def plain_client(url: str) -> Any:
+    return await websockets.connect(
+        url, max_queue=None, open_timeout=60, compression=None
+    )
+
+
+async def socketio_client(url: str, token: str | None = None, join: bool = True) -> Any:
+    """A minimal Engine.IO 4 / Socket.IO 5 websocket client (what socket.io-client sends)."""
+    conn = await websockets.connect(
+        url + "/socket.io/?EIO=4&transport=websocket",
+        max_queue=None,
+        open_timeout=60,
+        compression=None,
+    )
+    await conn.recv()  # 0{...} open
+    await conn.send("40" + (json.dumps({"token": token}) if token else ""))
+    while not (await conn.recv()).startswith("40"):
+        pass
+    if join:
+        await conn.send('420["join_kitchen",{"roomType":"kitchen"}]')
+        while not (await conn.recv()).startswith("430"):
+            pass
+    return conn
+
+
+def keepalive(raw: str | bytes) -> str | None:
+    if raw == "2":
+        return "3"  # Engine.IO ping -> pong
+    if isinstance(raw, str) and raw.startswith('{"event":"heartbeat"'):
+        return '{"event":"heartbeat_ack"}'
+    if isinstance(raw, str) and raw.startswith('42["heartbeat"'):
+        return '42["heartbeat_ack"]'
+    return None
 
 
 @dataclass
@@ -98,74 +184,49 @@ def proc_rss(pid: int) -> int:
 
 
 class Clients:
-    def __init__(self, url: str, count: int, join: dict | None) -> None:
-        self.url, self.count, self.join = url, count, join
-        self.conns: list = []
+    def __init__(self, count: int, open_one: Callable[[], Awaitable[Any]]) -> None:
+        self.count, self.open_one = count, open_one
+        self.conns: list[Any] = []
         self.seen: list[set[int]] = []
-        self.tasks: list[asyncio.Task] = []
+        self.tasks: list[asyncio.Task[None]] = []
         self.run: Run | None = None
         self.expected = 0
         self.done = asyncio.Event()
 
     async def open(self) -> None:
-        async def one(index: int) -> None:
-            conn = await websockets.connect(self.url, max_queue=None, open_timeout=60)
-            if self.join is not None:
-                await conn.recv()  # connected
-                await conn.send(
-                    json.dumps({"event": "join_room", "data": self.join, "ref": "j"})
-                )
-                while json.loads(await conn.recv()).get("ref") != "j":
-                    pass
-            self.conns.append(conn)
-            self.seen.append(set())
-            self.tasks.append(
-                asyncio.ensure_future(self.reader(conn, len(self.seen) - 1))
-            )
-
         sem = asyncio.Semaphore(100)
 
-        async def limited(i: int) -> None:
+        async def one() -> None:
             async with sem:
-                await one(i)
+                conn = await self.open_one()
+            self.conns.append(conn)
+            self.seen.append(set())
+            self.tasks.append(asyncio.ensure_future(self.reader(conn, self.seen[-1])))
 
-        await asyncio.gather(*(limited(i) for i in range(self.count)))
+        await asyncio.gather(*(one() for _ in range(self.count)))
 
-    async def reader(self, conn, index: int) -> None:  # type: ignore[no-untyped-def]
-        seen = self.seen[index]
-        async for raw in conn:
-            now = time.perf_counter()
-            frame = json.loads(raw)
-            if frame.get("event") == "heartbeat":
-                await conn.send('{"event":"heartbeat_ack"}')
-                continue
-            data = frame.get("data") or {}
-            n = data.get("n") if isinstance(data, dict) else None
-            run = self.run
-            if n is None or run is None:
-                continue
-            if n in seen:
-                run.duplicates += 1
-                continue
-            seen.add(n)
-            run.received += 1
-            run.last_receipt = now
-            run.latencies.append(now - run.sent[n])
-            if run.received == self.expected:
-                self.done.set()
-
-    def start(self, run: Run, events: int) -> None:
-        self.run, self.expected = run, events * len(self.conns)
-        self.done.clear()
-        for seen in self.seen:
-            seen.clear()
-
-    async def finish(self, run: Run, events: int, timeout: float) -> None:
+    async def reader(self, conn: Any, seen: set[int]) -> None:
         try:
-            await asyncio.wait_for(self.done.wait(), timeout)
-        except TimeoutError:
+            async for raw in conn:
+                now = time.perf_counter()
+                answer = keepalive(raw)
+                if answer is not None:
+                    await conn.send(answer)
+                    continue
+                run, n = self.run, n_of(raw)
+                if n is None or run is None or n not in run.sent:
+                    continue
+                if n in seen:
+                    run.duplicates += 1
+                    continue
+                seen.add(n)
+                run.received += 1
+                run.last_receipt = now
+                run.latencies.append(now - run.sent[n])
+                if run.received == self.expected:
+                    self.done.set()
+        except websockets.ConnectionClosed:
             pass
-        run.lost = events * len(self.conns) - run.received
 
     async def close(self) -> None:
         for task in self.tasks:
@@ -176,14 +237,17 @@ class Clients:
 async def drive(
     name: str,
     clients: Clients,
-    publish,
+    publish: Callable[[int], Awaitable[None]],
     pid: int,
-    events: int,  # type: ignore[no-untyped-def]
+    events: int,
     rate: float | None,
     offset: int,
 ) -> Run:
     run = Run(name)
-    clients.start(run, events)
+    clients.run, clients.expected = run, events * len(clients.conns)
+    clients.done.clear()
+    for seen in clients.seen:
+        seen.clear()
     cpu0, t0 = proc_cpu(pid), time.perf_counter()
     for i in range(events):
         n = offset + i
@@ -191,16 +255,17 @@ async def drive(
         await publish(n)
         if rate:
             await asyncio.sleep(max(0.0, t0 + (i + 1) / rate - time.perf_counter()))
-    await clients.finish(run, events, timeout=max(30.0, events / 50))
-    # Delivered frames per second, from the first publish to the last receipt.
+    try:
+        await asyncio.wait_for(clients.done.wait(), max(30.0, events / 20))
+    except TimeoutError:
+        pass
+    run.lost = events * len(clients.conns) - run.received
     run.seconds = max(run.last_receipt - t0, 1e-6)
     run.cpu = proc_cpu(pid) - cpu0
     return run
 
 
-def print_table(
-    rows: list[tuple[str, dict[str, float]]], baseline: dict[str, float]
-) -> None:
+def print_table(title: str, rows: list[Run], baseline: Run) -> None:
     cols = [
         "msg/s",
         "p50 ms",
@@ -211,12 +276,52 @@ def print_table(
         "dup",
         "cpu us/msg",
     ]
-    print(f"{'run':38}" + "".join(f"{c:>12}" for c in cols) + f"{'vs base':>10}")
-    for name, row in rows:
-        ratio = row["msg/s"] / baseline["msg/s"] if baseline["msg/s"] else 0
-        print(
-            f"{name:38}" + "".join(f"{row[c]:>12.1f}" for c in cols) + f"{ratio:>9.0%}"
+    base = baseline.row()["msg/s"]
+    print(f"\n{title}\n")
+    print(
+        f"| {'server':40} | "
+        + " | ".join(f"{c:>10}" for c in cols)
+        + " | vs baseline |"
+    )
+    print("|" + "---|" * (len(cols) + 2))
+    for run in rows:
+        row = run.row()
+        ratio = row["msg/s"] / base if base else 0.0
+        cells = " | ".join(
+            f"{row[c]:>10.0f}" if c in ("msg/s", "lost", "dup") else f"{row[c]:>10.1f}"
+            for c in cols
         )
+        print(f"| {run.name:40} | {cells} | {ratio:>10.0%} |")
+
+
+async def measure(
+    name: str,
+    count: int,
+    open_one: Callable[[], Awaitable[Any]],
+    publish: Callable[[int], Awaitable[None]],
+    pid: int,
+    args: argparse.Namespace,
+    offset: int,
+) -> tuple[Run, Run, float]:
+    rss0 = proc_rss(pid)
+    clients = Clients(count, open_one)
+    await clients.open()
+    rss = (proc_rss(pid) - rss0) / count
+    await drive(name, clients, publish, pid, 5, None, offset)  # warm-up
+    burst = await drive(
+        f"{name}, burst", clients, publish, pid, args.events, None, offset + 10
+    )
+    steady = await drive(
+        f"{name}, {args.rate:g} ev/s",
+        clients,
+        publish,
+        pid,
+        int(args.rate * args.seconds),
+        args.rate,
+        offset + 100_000,
+    )
+    await clients.close()
+    return burst, steady, rss
 
 
 async def main() -> None:
@@ -232,36 +337,44 @@ async def main() -> None:
         "--seconds", type=float, default=10, help="length of the fixed-rate run"
     )
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", ""))
+    parser.add_argument(
+        "--only", default="", help="comma list: websockets,socketio,tidings,tidings-sio"
+    )
     args = parser.parse_args()
+    only = set(filter(None, args.only.split(",")))
+
+    def wanted(name: str) -> bool:
+        return not only or name in only
 
     redis_server = None
     redis_url = args.redis
     if not redis_url:
         redis_server = tools.RedisServer().start()
         redis_url = redis_server.url
-
     database = tools.Database()
     env = tools.server_env(
         database,
         redis_url,
         HEARTBEAT_INTERVAL="300",
         WS_RATE_LIMIT="100000",
-        BACKGROUND_TASKS="1",
+        MONITOR_IN_PROCESS="0",
+        UVICORN_WS_PER_MESSAGE_DEFLATE="false",
     )
     tools.manage(env, "migrate", "--noinput")
     tools.manage(env, "seed_demo")
     server = tools.Server(env).start()
+    started: list[subprocess.Popen[str]] = []
 
-    base_port = tools.free_port()
-    baseline = subprocess.Popen(
-        [sys.executable, "-c", BASELINE_SERVER, str(base_port)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert baseline.stdout is not None and baseline.stdout.readline().strip() == "ready"
+    def spawn(code: str) -> tuple[int, int]:
+        port = tools.free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(port)], stdout=subprocess.PIPE, text=True
+        )
+        started.append(proc)
+        tools.wait_for(lambda: tools.port_open(port), 30, "baseline server")
+        return port, proc.pid
 
-    # Publish in this process through the real path: a service call that
-    # stores the event and sends it to Redis on commit.
+    # Publish the way services do: store in a transaction, send to Redis on commit.
     os.environ.update(
         {k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "REDIS_PREFIX")}
     )
@@ -269,6 +382,7 @@ async def main() -> None:
     import django
 
     django.setup()
+    import httpx
     from django.db import transaction
 
     import realtime
@@ -280,102 +394,100 @@ async def main() -> None:
     async def publish_tidings(n: int) -> None:
         await asyncio.to_thread(publish_sync, n)
 
-    token = tools_token(server.base)
-    results: list[tuple[str, dict[str, float]]] = []
+    token = httpx.post(
+        f"{server.base}/api/auth/token/",
+        json={"username": "barista", "password": "barista"},
+    ).json()["access"]
+    results: list[Run] = []
+    rss: dict[str, float] = {}
     try:
-        base_clients = Clients(f"ws://127.0.0.1:{base_port}/", args.clients, None)
-        await base_clients.open()
-        pub = await websockets.connect(f"ws://127.0.0.1:{base_port}/publish")
-
-        async def publish_base(n: int) -> None:
-            await pub.send(
-                json.dumps(
-                    {
-                        "event": "bench",
-                        "data": {"n": n, "pad": PAD},
-                        "room": "kitchen",
-                        "seq": n,
-                    }
-                )
+        if wanted("websockets"):
+            port, pid = spawn(WEBSOCKETS_BASELINE)
+            pub = await websockets.connect(
+                f"ws://127.0.0.1:{port}/publish", compression=None
             )
 
-        rate_events = int(args.rate * args.seconds)
-        b_burst = await drive(
-            "baseline websockets, burst",
-            base_clients,
-            publish_base,
-            baseline.pid,
-            args.events,
-            None,
-            0,
-        )
-        b_rate = await drive(
-            f"baseline websockets, {args.rate:g} ev/s",
-            base_clients,
-            publish_base,
-            baseline.pid,
-            rate_events,
-            args.rate,
-            10**6,
-        )
-        await base_clients.close()
-        await pub.close()
+            async def publish_ws(n: int) -> None:
+                await pub.send(
+                    json.dumps(
+                        {
+                            "event": "bench",
+                            "data": {"n": n, "pad": PAD},
+                            "room": "kitchen",
+                            "seq": n,
+                        }
+                    )
+                )
 
-        rss0 = proc_rss(server.proc.pid)
-        t_clients = Clients(
-            f"{server.ws}/ws/orders/?token={token}",
-            args.clients,
-            {"roomType": "kitchen"},
-        )
-        await t_clients.open()
-        rss_per_conn = (proc_rss(server.proc.pid) - rss0) / args.clients
-        t_burst = await drive(
-            "tidings, burst",
-            t_clients,
-            publish_tidings,
-            server.proc.pid,
-            args.events,
-            None,
-            0,
-        )
-        t_rate = await drive(
-            f"tidings, {args.rate:g} ev/s",
-            t_clients,
-            publish_tidings,
-            server.proc.pid,
-            rate_events,
-            args.rate,
-            10**6,
-        )
-        await t_clients.close()
-        results = [
-            (b_burst.name, b_burst.row()),
-            (b_rate.name, b_rate.row()),
-            (t_burst.name, t_burst.row()),
-            (t_rate.name, t_rate.row()),
-        ]
+            burst, steady, rss["websockets"] = await measure(
+                "plain websockets broadcast",
+                args.clients,
+                lambda: plain_client(f"ws://127.0.0.1:{port}/"),
+                publish_ws,
+                pid,
+                args,
+                0,
+            )
+            results += [burst, steady]
+            await pub.close()
+        if wanted("socketio"):
+            port, pid = spawn(SOCKETIO_BASELINE)
+            pub = await socketio_client(f"ws://127.0.0.1:{port}", join=False)
+
+            async def publish_sio(n: int) -> None:
+                await pub.send("42" + json.dumps(["publish", {"n": n, "pad": PAD}]))
+
+            burst, steady, rss["socketio"] = await measure(
+                "python-socketio alone",
+                args.clients,
+                lambda: socketio_client(f"ws://127.0.0.1:{port}", join=False),
+                publish_sio,
+                pid,
+                args,
+                1_000_000,
+            )
+            results += [burst, steady]
+            await pub.close()
+        assert server.proc is not None
+        if wanted("tidings"):
+            burst, steady, rss["tidings"] = await measure(
+                "tidings native",
+                args.clients,
+                lambda: native_client(f"{server.ws}/ws/orders/?token={token}"),
+                publish_tidings,
+                server.proc.pid,
+                args,
+                2_000_000,
+            )
+            results += [burst, steady]
+        if wanted("tidings-sio"):
+            burst, steady, rss["tidings-sio"] = await measure(
+                "tidings socket.io gateway",
+                args.clients,
+                lambda: socketio_client(server.ws, token),
+                publish_tidings,
+                server.proc.pid,
+                args,
+                3_000_000,
+            )
+            results += [burst, steady]
         print(
-            f"\n{args.clients} clients, burst of {args.events} events, "
-            f"{rate_events} events at {args.rate:g}/s; one server process each\n"
+            f"\n{args.clients} clients in one room; burst of {args.events} events, then "
+            f"{args.rate:g} events/s for {args.seconds:g} s; one server process each; "
+            f"frames of ~190 bytes; compression off"
         )
-        print_table(results, b_burst.row())
-        print(f"\ntidings RSS per idle connection: {rss_per_conn / 1024:.1f} KiB")
+        print_table("Fan-out", results, results[0])
+        print(
+            "\nRSS per connected client: "
+            + ", ".join(f"{name} {value / 1024:.1f} KiB" for name, value in rss.items())
+        )
     finally:
-        baseline.terminate()
+        for proc in started:
+            proc.terminate()
         server.stop()
         database.drop()
         if redis_server:
             redis_server.cleanup()
-
-
-def tools_token(base: str) -> str:
-    import httpx
-
-    response = httpx.post(
-        f"{base}/api/auth/token/", json={"username": "barista", "password": "barista"}
-    )
-    response.raise_for_status()
-    return response.json()["access"]
 
 
 if __name__ == "__main__":
