@@ -19,7 +19,7 @@ venv: $(BIN)/.installed
 
 run: venv
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "Tidings is starting on http://$(HOST):$(PORT)/"
 	@echo "  Home           http://$(HOST):$(PORT)/"

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import os
+
 from monitoring import services
 from monitoring.models import Endpoint
+
+# Where this Tidings serves (`make run HOST=... PORT=...` passes them on).
+SELF = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 
 DEMO = [
     {
         "name": "Tidings health",
-        "url": "http://127.0.0.1:8000/healthz",
+        "url": f"{SELF}/healthz",
         "intervalSeconds": 30,
         "timeoutSeconds": 5,
         "degradedThresholdMs": 500,
     },
     {
         "name": "Tidings readiness",
-        "url": "http://127.0.0.1:8000/readyz",
+        "url": f"{SELF}/readyz",
         "intervalSeconds": 60,
         "timeoutSeconds": 5,
         "keyword": "ok",
@@ -23,7 +28,7 @@ DEMO = [
     },
     {
         "name": "Public menu API",
-        "url": "http://127.0.0.1:8000/api/menus/",
+        "url": f"{SELF}/api/menus/",
         "intervalSeconds": 60,
     },
     {
