@@ -77,7 +77,7 @@ class MonitoringConsumer(RealtimeConsumer):
     ) -> None:
         ident = self._endpoint_id(data)
         room = ENDPOINT.room_name(ident)
-        if room not in self.joined:
+        if room not in self.room_types:
             raise ProtocolError(
                 ErrorCode.NOT_FOUND, f"Not subscribed to endpoint {ident}"
             )
@@ -97,7 +97,7 @@ class MonitoringConsumer(RealtimeConsumer):
         self, data: dict[str, Any], ref: str | None
     ) -> None:
         rooms = [
-            r for r in self.joined if r == "endpoints" or r.startswith("endpoint:")
+            r for r in self.room_types if r == "endpoints" or r.startswith("endpoint:")
         ]
         for room in rooms:
             await self.leave(room)
