@@ -337,6 +337,8 @@ async def main() -> None:
         "--seconds", type=float, default=10, help="length of the fixed-rate run"
     )
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", ""))
+    parser.add_argument("--server", default="uvicorn", choices=["uvicorn", "daphne"])
+    parser.add_argument("--layer", default="pubsub", choices=["pubsub", "core"])
     parser.add_argument(
         "--only", default="", help="comma list: websockets,socketio,tidings,tidings-sio"
     )
@@ -359,10 +361,11 @@ async def main() -> None:
         WS_RATE_LIMIT="100000",
         MONITOR_IN_PROCESS="0",
         UVICORN_WS_PER_MESSAGE_DEFLATE="false",
+        REDIS_LAYER=args.layer,
     )
     tools.manage(env, "migrate", "--noinput")
     tools.manage(env, "seed_demo")
-    server = tools.Server(env).start()
+    server = tools.Server(env, server=args.server).start()
     started: list[subprocess.Popen[str]] = []
 
     def spawn(code: str) -> tuple[int, int]:
@@ -449,9 +452,10 @@ async def main() -> None:
             results += [burst, steady]
             await pub.close()
         assert server.proc is not None
+        label = f"tidings {args.server} {args.layer}"
         if wanted("tidings"):
             burst, steady, rss["tidings"] = await measure(
-                "tidings native",
+                f"{label} native",
                 args.clients,
                 lambda: native_client(f"{server.ws}/ws/orders/?token={token}"),
                 publish_tidings,
@@ -462,7 +466,7 @@ async def main() -> None:
             results += [burst, steady]
         if wanted("tidings-sio"):
             burst, steady, rss["tidings-sio"] = await measure(
-                "tidings socket.io gateway",
+                f"{label} socket.io",
                 args.clients,
                 lambda: socketio_client(server.ws, token),
                 publish_tidings,

@@ -113,23 +113,33 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "tidings")
-if REDIS_URL:
+_redis_host = {
+    "address": REDIS_URL,
+    # redis-py 8 defaults socket_timeout to 5 s, which tears down idle
+    # subscriber connections; an idle socket must stay open.
+    "socket_timeout": None,
+    "socket_connect_timeout": 2,
+    "health_check_interval": 15,
+}
+if REDIS_URL and os.environ.get("REDIS_LAYER", "pubsub") == "core":
+    # The list-based layer; kept to compare (bench/fanout.py): the hub's one
+    # channel per process needs a large capacity.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [_redis_host],
+                "prefix": REDIS_PREFIX,
+                "capacity": 100_000,
+                "expiry": 60,
+            },
+        }
+    }
+elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {
-                # redis-py 8 defaults socket_timeout to 5 s, which tears down
-                # idle subscriber connections; an idle socket must stay open.
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_timeout": None,
-                        "socket_connect_timeout": 2,
-                        "health_check_interval": 15,
-                    }
-                ],
-                "prefix": REDIS_PREFIX,
-            },
+            "CONFIG": {"hosts": [_redis_host], "prefix": REDIS_PREFIX},
         }
     }
 else:

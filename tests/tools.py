@@ -175,9 +175,12 @@ def server_env(
 class Server:
     """A Tidings ASGI server process (uvicorn) on 127.0.0.1."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str], port: int | None = None, server: str = "uvicorn"
+    ) -> None:
         self.env = env
         self.port = port or free_port()
+        self.server = server
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = tempfile.NamedTemporaryFile(
             prefix="tidings-server-", suffix=".log", delete=False
@@ -192,20 +195,13 @@ class Server:
         return f"ws://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
+        if self.server == "daphne":
+            argv = ["daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+        else:
+            argv = ["uvicorn", "--host", "127.0.0.1", "--port", str(self.port)]
+            argv += ["--no-access-log", "--lifespan", "on"]
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "config.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                "--lifespan",
-                "on",
-            ],
+            [sys.executable, "-m", *argv, "config.asgi:application"],
             cwd=ROOT,
             env=self.env,
             stdout=self.log,
