@@ -402,3 +402,48 @@ async def test_joining_twice_before_the_replay_ran_replays_once(ws):
         "b",
     ]
     await client.nothing()
+
+
+async def test_restore_rooms_reports_each_room_it_could_not_join(ws):
+    client = await ws()
+    await client.send(
+        "restore_rooms",
+        {
+            "rooms": [
+                {"roomType": "kiosk"},
+                {"roomType": "kitchen"},
+                {"roomType": "nope"},
+                7,
+            ]
+        },
+        ref="rr",
+    )
+    frames = [await client.recv() for _ in range(4)]
+    codes = [f["data"]["code"] for f in frames if f["event"] == "error"]
+    assert codes == ["UNAUTHORIZED", "ROOM_JOIN_FAILED", "ROOM_JOIN_FAILED"]
+    success = frames[-1]
+    assert success["event"] == "restore_rooms_success"
+    assert success["data"]["restoredCount"] == 1
+
+
+async def test_a_failing_handler_answers_internal_error_and_keeps_the_socket():
+    from channels.testing import WebsocketCommunicator
+
+    from orders.consumers import OrdersConsumer
+
+    class Broken(OrdersConsumer):
+        events = {"explode": "handle_explode"}
+
+        async def handle_explode(self, data, ref):
+            raise RuntimeError("boom")
+
+    comm = WebsocketCommunicator(Broken.as_asgi(), "/ws/orders/")
+    assert (await comm.connect(timeout=3))[0]
+    await comm.receive_json_from()  # connected
+    await comm.send_json_to({"event": "explode", "ref": "x"})
+    reply = await comm.receive_json_from()
+    assert reply["event"] == "error" and reply["data"]["code"] == "INTERNAL_ERROR"
+    assert reply["ref"] == "x" and "boom" not in reply["data"]["message"]
+    await comm.send_json_to({"event": "ping", "ref": "p"})
+    assert (await comm.receive_json_from())["event"] == "pong"
+    await comm.disconnect()
