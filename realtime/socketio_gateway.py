@@ -64,20 +64,40 @@ DIALECT = {
 
 
 class _FrameCache:
-    """Room frames decoded once per process: every session gets the same text object."""
+    """Frames decoded once per process: every session gets the same text object.
+
+    Room events (no `ref`, the same for every session) also keep their
+    encoded Socket.IO packets, so fan-out encodes once, not once per session.
+    """
 
     def __init__(self, size: int = 512) -> None:
         self.size = size
         self.items: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.packets: OrderedDict[str, list[str]] = OrderedDict()
 
     def decode(self, text: str) -> dict[str, Any]:
         frame = self.items.get(text)
         if frame is None:
             frame = json.loads(text)
-            self.items[text] = frame
-            if len(self.items) > self.size:
-                self.items.popitem(last=False)
+            self._keep(self.items, text, frame)
         return frame
+
+    def packets_for(self, text: str, frame: dict[str, Any]) -> list[str]:
+        packets = self.packets.get(text)
+        if packets is None:
+            # Socket.IO EVENT packets of the default namespace: "2" + JSON array.
+            packets = [
+                "2"
+                + json.dumps([name, *args], separators=(",", ":"), ensure_ascii=False)
+                for name, args in emits_for(frame)
+            ]
+            self._keep(self.packets, text, packets)
+        return packets
+
+    def _keep(self, store: OrderedDict[str, Any], key: str, value: Any) -> None:
+        store[key] = value
+        if len(store) > self.size:
+            store.popitem(last=False)
 
 
 _frames = _FrameCache()
@@ -127,6 +147,13 @@ class SocketIOConnection(RealtimeConsumer):
             return
         frame = _frames.decode(text_data)
         ref = frame.get("ref")
+        if ref is None and frame.get("seq") is not None:
+            eio_sid = self.server.manager.eio_sid_from_sid(self.sid, "/")
+            if eio_sid is None:
+                return
+            for packet in _frames.packets_for(text_data, frame):
+                await self.server.eio.send(eio_sid, packet)
+            return
         if ref is not None:
             future = self.acks.pop(ref, None)
             if future is not None and not future.done():

@@ -163,10 +163,10 @@ async def _client(
         timeout = max(0.0, deadline - time.monotonic())
         done, _ = await asyncio.wait({receiver}, timeout=timeout)
         if receiver in done:
-            exc = receiver.exception()
+            failure = receiver.exception()
             result.error(
-                f"client {number}: closed early: {exc!r}"
-                if exc
+                f"client {number}: closed early: {failure!r}"
+                if failure
                 else f"client {number}: closed early (code {conn.close_code})"
             )
             return
