@@ -172,13 +172,17 @@ class Run:
         }
 
 
-def proc_cpu(pid: int) -> float:
+def proc_cpu(pid: int | list[int]) -> float:
+    if isinstance(pid, list):
+        return sum(proc_cpu(one) for one in pid)
     with open(f"/proc/{pid}/stat") as stat:
         parts = stat.read().rsplit(")", 1)[1].split()
     return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def proc_rss(pid: int) -> int:
+def proc_rss(pid: int | list[int]) -> int:
+    if isinstance(pid, list):
+        return sum(proc_rss(one) for one in pid)
     with open(f"/proc/{pid}/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
@@ -238,7 +242,7 @@ async def drive(
     name: str,
     clients: Clients,
     publish: Callable[[int], Awaitable[None]],
-    pid: int,
+    pid: int | list[int],
     events: int,
     rate: float | None,
     offset: int,
@@ -299,7 +303,7 @@ async def measure(
     count: int,
     open_one: Callable[[], Awaitable[Any]],
     publish: Callable[[int], Awaitable[None]],
-    pid: int,
+    pid: int | list[int],
     args: argparse.Namespace,
     offset: int,
 ) -> tuple[Run, Run, float]:
@@ -338,6 +342,9 @@ async def main() -> None:
     )
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", ""))
     parser.add_argument("--server", default="uvicorn", choices=["uvicorn", "daphne"])
+    parser.add_argument(
+        "--processes", type=int, default=1, help="Tidings server processes"
+    )
     parser.add_argument("--layer", default="pubsub", choices=["pubsub", "core"])
     parser.add_argument(
         "--only", default="", help="comma list: websockets,socketio,tidings,tidings-sio"
@@ -365,7 +372,16 @@ async def main() -> None:
     )
     tools.manage(env, "migrate", "--noinput")
     tools.manage(env, "seed_demo")
-    server = tools.Server(env, server=args.server).start()
+    servers = [
+        tools.Server(env, server=args.server).start() for _ in range(args.processes)
+    ]
+    server = servers[0]
+    pids = [one.proc.pid for one in servers if one.proc is not None]
+    turn = iter(range(10**9))
+
+    def next_server() -> tools.Server:
+        return servers[next(turn) % len(servers)]
+
     started: list[subprocess.Popen[str]] = []
 
     def spawn(code: str) -> tuple[int, int]:
@@ -453,13 +469,15 @@ async def main() -> None:
             await pub.close()
         assert server.proc is not None
         label = f"tidings {args.server} {args.layer}"
+        if args.processes > 1:
+            label += f" x{args.processes} processes"
         if wanted("tidings"):
             burst, steady, rss["tidings"] = await measure(
                 f"{label} native",
                 args.clients,
-                lambda: native_client(f"{server.ws}/ws/orders/?token={token}"),
+                lambda: native_client(f"{next_server().ws}/ws/orders/?token={token}"),
                 publish_tidings,
-                server.proc.pid,
+                pids,
                 args,
                 2_000_000,
             )
@@ -468,9 +486,9 @@ async def main() -> None:
             burst, steady, rss["tidings-sio"] = await measure(
                 f"{label} socket.io",
                 args.clients,
-                lambda: socketio_client(server.ws, token),
+                lambda: socketio_client(next_server().ws, token),
                 publish_tidings,
-                server.proc.pid,
+                pids,
                 args,
                 3_000_000,
             )
@@ -488,7 +506,8 @@ async def main() -> None:
     finally:
         for proc in started:
             proc.terminate()
-        server.stop()
+        for one in servers:
+            one.stop()
         database.drop()
         if redis_server:
             redis_server.cleanup()
