@@ -75,14 +75,14 @@ uvicorn.run(socketio.ASGIApp(sio), host="127.0.0.1", port=int(sys.argv[1]), log_
 """
 
 
-def n_of(raw: str | bytes) -> int | None:
+def n_of(raw: str | bytes, field: str = '"n":') -> int | None:
     """The event number in a frame, without decoding all of it."""
     if isinstance(raw, bytes):
         raw = raw.decode()
-    at = raw.find('"n":')
+    at = raw.find(field)
     if at < 0:
         return None
-    start = at + 4
+    start = at + len(field)
     while start < len(raw) and raw[start] == " ":
         start += 1
     end = start
@@ -188,8 +188,13 @@ def proc_rss(pid: int | list[int]) -> int:
 
 
 class Clients:
-    def __init__(self, count: int, open_one: Callable[[], Awaitable[Any]]) -> None:
-        self.count, self.open_one = count, open_one
+    def __init__(
+        self,
+        count: int,
+        open_one: Callable[[], Awaitable[Any]],
+        key: Callable[[str | bytes], int | None] = n_of,
+    ) -> None:
+        self.count, self.open_one, self.key = count, open_one, key
         self.conns: list[Any] = []
         self.seen: list[set[int]] = []
         self.tasks: list[asyncio.Task[None]] = []
@@ -217,7 +222,7 @@ class Clients:
                 if answer is not None:
                     await conn.send(answer)
                     continue
-                run, n = self.run, n_of(raw)
+                run, n = self.run, self.key(raw)
                 if n is None or run is None or n not in run.sent:
                     continue
                 if n in seen:
