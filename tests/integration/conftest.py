@@ -65,12 +65,52 @@ class Socket:
         await self.conn.close()
 
 
-def admin_token(base: str) -> str:
+def login(base: str, username: str) -> str:
+    """An access token of a demo user (their password is their name)."""
     response = httpx.post(
-        f"{base}/api/auth/token/", json={"username": "admin", "password": "admin"}
+        f"{base}/api/auth/token/",
+        json={"username": username, "password": username},
+        timeout=10,
     )
     response.raise_for_status()
     return response.json()["access"]
+
+
+def admin_token(base: str) -> str:
+    return login(base, "admin")
+
+
+def first_item(base: str) -> dict[str, Any]:
+    """A menu item on sale."""
+    menu = httpx.get(f"{base}/api/menus/", timeout=10).json()
+    return next(
+        item
+        for category in menu["categories"]
+        for item in category["items"]
+        if not item["isSoldOut"]
+    )
+
+
+def place_order(base: str, quantity: int = 2) -> dict[str, Any]:
+    """A kiosk order over REST: the `order:created` payload."""
+    response = httpx.post(
+        f"{base}/api/orders/",
+        json={
+            "items": [{"menuId": first_item(base)["id"], "quantity": quantity}],
+            "payType": "CASH",
+        },
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
+def server(server_database: tools.Database):
+    """One server process in the embedded setup (no Redis)."""
+    env = tools.server_env(server_database, None)
+    with tools.servers(env, 1) as (one,):
+        yield one
 
 
 def announce(base: str, token: str, message: str, room: str = "kiosk") -> int:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import websockets
 
-from tests.integration.conftest import Socket
+from tests.integration.conftest import Socket, login
 
 # Short presence timings keep the crash test fast; the bound asserted is the
 # protocol's 60 s, and the figure is printed.
@@ -19,14 +19,6 @@ FAST_PRESENCE = {
     "CHAT_PRESENCE_REFRESH": "0.5",
     "CHAT_PRESENCE_SWEEP": "0.3",
 }
-
-
-def token(base: str, user: str) -> str:
-    response = httpx.post(
-        f"{base}/api/auth/token/", json={"username": user, "password": user}
-    )
-    response.raise_for_status()
-    return response.json()["access"]
 
 
 def demo_session(base: str, access: str) -> int:
@@ -63,7 +55,7 @@ async def test_alice_on_a_and_bob_on_b_chat_and_see_presence_until_b_dies(
     redis_servers,
 ):
     a, b = redis_servers(2, **FAST_PRESENCE)
-    alice_token, bob_token = token(a.base, "alice"), token(b.base, "bob")
+    alice_token, bob_token = login(a.base, "alice"), login(b.base, "bob")
     session_id = demo_session(a.base, alice_token)
 
     alice = await open_chat(a, alice_token, session_id)
@@ -107,7 +99,7 @@ async def test_alice_on_a_and_bob_on_b_chat_and_see_presence_until_b_dies(
 
 async def test_same_client_id_on_two_servers_is_one_message(redis_servers):
     a, b = redis_servers(2)
-    alice_token, bob_token = token(a.base, "alice"), token(b.base, "bob")
+    alice_token, bob_token = login(a.base, "alice"), login(b.base, "bob")
     session_id = demo_session(a.base, alice_token)
     bob = await open_chat(b, bob_token, session_id)
     await until(bob, "presence:joined")
@@ -138,7 +130,7 @@ async def test_bob_away_while_30_messages_are_sent_gets_exactly_those_on_return(
     redis_servers,
 ):
     a, b = redis_servers(2)
-    alice_token, bob_token = token(a.base, "alice"), token(b.base, "bob")
+    alice_token, bob_token = login(a.base, "alice"), login(b.base, "bob")
     session_id = demo_session(a.base, alice_token)
     bob = await open_chat(b, bob_token, session_id)
     alice = await open_chat(a, alice_token, session_id)

@@ -6,16 +6,8 @@ import httpx
 import pytest
 import websockets
 
-from tests import tools
 from tests.integration.conftest import Socket, admin_token
 from tests.monitoring.target import Target
-
-
-@pytest.fixture
-def server(server_database):
-    env = tools.server_env(server_database, None)  # no REDIS_URL: checker in process
-    with tools.servers(env, 1) as (one,):
-        yield one
 
 
 async def next_for(sock: Socket, event: str, endpoint_id: int) -> dict:

@@ -5,35 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests import tools
-from tests.integration.conftest import Socket
-
-
-@pytest.fixture
-def server(server_database):
-    env = tools.server_env(server_database, None)
-    with tools.servers(env, 1) as (one,):
-        yield one
-
-
-def login(base: str, username: str) -> str:
-    response = httpx.post(
-        f"{base}/api/auth/token/",
-        json={"username": username, "password": username},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return response.json()["access"]
-
-
-def first_item(base: str) -> dict:
-    menu = httpx.get(f"{base}/api/menus/", timeout=10).json()
-    return next(
-        item
-        for category in menu["categories"]
-        for item in category["items"]
-        if not item["isSoldOut"]
-    )
+from tests.integration.conftest import Socket, first_item, login
 
 
 async def test_order_reaches_kitchen_then_customer_sees_it_ready(server):

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from tests import tools
-from tests.integration.conftest import Socket, admin_token
+from tests.integration.conftest import Socket, admin_token, first_item, login
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -133,26 +133,6 @@ def cluster(scaleout_database, redis_url) -> Iterator[Cluster]:
         finally:
             for server in started:
                 server.stop()
-
-
-def login(base: str, username: str) -> str:
-    response = httpx.post(
-        f"{base}/api/auth/token/",
-        json={"username": username, "password": username},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return response.json()["access"]
-
-
-def first_item(base: str) -> dict[str, Any]:
-    menu = httpx.get(f"{base}/api/menus/", timeout=10).json()
-    return next(
-        item
-        for category in menu["categories"]
-        for item in category["items"]
-        if not item["isSoldOut"]
-    )
 
 
 async def frames_until(

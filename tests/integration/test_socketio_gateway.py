@@ -17,7 +17,7 @@ import pytest
 import socketio
 
 from tests import tools
-from tests.integration.conftest import Socket
+from tests.integration.conftest import Socket, login, place_order
 
 CLIENT_VERSION = "4.8.1"
 SCRIPT = Path(__file__).with_name("sio_client.mjs")
@@ -49,35 +49,6 @@ def socketio_client_dir() -> str:
         if result.returncode != 0:
             tools.need(f"npm install socket.io-client failed: {result.stderr[-300:]}")
     return str(folder)
-
-
-@pytest.fixture
-def server(server_database):
-    env = tools.server_env(server_database, None)
-    with tools.servers(env, 1) as (one,):
-        yield one
-
-
-def login(base: str, username: str) -> str:
-    response = httpx.post(
-        f"{base}/api/auth/token/",
-        json={"username": username, "password": username},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return response.json()["access"]
-
-
-def place_order(base: str) -> dict[str, Any]:
-    menu = httpx.get(f"{base}/api/menus/", timeout=10).json()
-    item = next(i for c in menu["categories"] for i in c["items"] if not i["isSoldOut"])
-    response = httpx.post(
-        f"{base}/api/orders/",
-        timeout=10,
-        json={"items": [{"menuId": item["id"], "quantity": 2}], "payType": "CASH"},
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def move(base: str, token: str, order_id: str, *statuses: str) -> None:
