@@ -166,28 +166,10 @@ class RedisPresence:
         ]
         return sorted(users, key=lambda u: (u["name"], u["id"]))
 
-    async def connect(
+    async def _enter(
         self, session_id: str, user: events.UserData, connection_id: str
-    ) -> tuple[bool, Online]:
-        zset, names = self._keys(session_id)
-        now = self.clock()
-        others, _ = await self._join(
-            keys=[zset, names, self._sessions],
-            args=[
-                f"{user['id']}:{connection_id}",
-                now + ttl(),
-                now,
-                user["id"],
-                user["name"],
-                session_id,
-            ],
-        )
-        return not others, await self.online(session_id)
-
-    async def refresh(
-        self, session_id: str, user: events.UserData, connection_id: str
-    ) -> bool:
-        """Extend the entry; True when it had expired and this brought the user back."""
+    ) -> tuple[int, int]:
+        """Add or extend this connection's entry: (other live entries of the user, added)."""
         zset, names = self._keys(session_id)
         now = self.clock()
         others, added = await self._join(
@@ -201,6 +183,19 @@ class RedisPresence:
                 session_id,
             ],
         )
+        return others, added
+
+    async def connect(
+        self, session_id: str, user: events.UserData, connection_id: str
+    ) -> tuple[bool, Online]:
+        others, _ = await self._enter(session_id, user, connection_id)
+        return not others, await self.online(session_id)
+
+    async def refresh(
+        self, session_id: str, user: events.UserData, connection_id: str
+    ) -> bool:
+        """Extend the entry; True when it had expired and this brought the user back."""
+        others, added = await self._enter(session_id, user, connection_id)
         return bool(added) and not others
 
     async def disconnect(
