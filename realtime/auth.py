@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from channels.auth import AuthMiddlewareStack
+from channels.auth import get_user
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import split_domain_port, validate_host
+from django.utils.module_loading import import_string
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -87,9 +88,43 @@ class OriginCheckMiddleware:
         return await self.app(scope, receive, send)
 
 
+def cookies(scope: dict[str, Any]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            for part in value.decode("latin1").split(";"):
+                key, _, val = part.strip().partition("=")
+                found[key] = val
+    return found
+
+
+async def session_user(scope: dict[str, Any]) -> Any:
+    """The user of the Django session cookie, or AnonymousUser."""
+    session_key = cookies(scope).get(settings.SESSION_COOKIE_NAME)
+    if not session_key:
+        return AnonymousUser()
+    store = import_string(settings.SESSION_ENGINE + ".SessionStore")
+    return await get_user({"session": store(session_key)})
+
+
+class SessionUserMiddleware:
+    """The session cookie's user, resolved once at connect.
+
+    Unlike Channels' session middleware it does not wrap `send`: sockets send
+    many frames and never set cookies, so each frame goes straight out.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        scope = {**scope, "user": await session_user(scope)}
+        return await self.app(scope, receive, send)
+
+
 def websocket_stack(app: Any) -> Any:
     """Origin check, session cookie, then `?token=`."""
-    return OriginCheckMiddleware(AuthMiddlewareStack(QueryTokenAuthMiddleware(app)))
+    return OriginCheckMiddleware(SessionUserMiddleware(QueryTokenAuthMiddleware(app)))
 
 
 def user_summary(user: Any) -> dict[str, Any] | None:

@@ -19,14 +19,17 @@ from collections import OrderedDict
 from typing import Any
 
 import socketio
-from channels.auth import get_user
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
-from django.utils.module_loading import import_string
 
 from realtime import runtime
-from realtime.auth import InvalidToken, origin_allowed, query_param, user_from_token
+from realtime.auth import (
+    InvalidToken,
+    origin_allowed,
+    query_param,
+    session_user,
+    user_from_token,
+)
 from realtime.consumers import RealtimeConsumer
 from realtime.errors import ErrorCode
 
@@ -192,17 +195,7 @@ async def _scope_user(scope: dict[str, Any], auth: Any) -> Any:
     token = token or query_param(scope, "token")
     if token:
         return await database_sync_to_async(user_from_token)(token)
-    cookies = {}
-    for name, value in scope.get("headers", []):
-        if name == b"cookie":
-            for part in value.decode("latin1").split(";"):
-                key, _, val = part.strip().partition("=")
-                cookies[key] = val
-    session_key = cookies.get(settings.SESSION_COOKIE_NAME)
-    if not session_key:
-        return AnonymousUser()
-    store = import_string(settings.SESSION_ENGINE + ".SessionStore")
-    return await get_user({"session": store(session_key)})
+    return await session_user(scope)
 
 
 def create_server(connection_class: type[SocketIOConnection]) -> socketio.AsyncServer:

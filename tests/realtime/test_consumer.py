@@ -447,3 +447,24 @@ async def test_a_failing_handler_answers_internal_error_and_keeps_the_socket():
     await comm.send_json_to({"event": "ping", "ref": "p"})
     assert (await comm.receive_json_from())["event"] == "pong"
     await comm.disconnect()
+
+
+async def test_session_cookie_authenticates_a_browser_socket(ws, barista):
+    @sync_to_async
+    def session_cookie() -> bytes:
+        from django.test import Client
+
+        client = Client()
+        client.force_login(barista)
+        return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+    cookie = await session_cookie()
+    client = await ws(
+        headers=[(b"cookie", cookie), (b"origin", b"http://127.0.0.1:8000")]
+    )
+    reply = await client.request("join_room", {"roomType": "kitchen"})
+    assert reply["event"] == "join_room_success"
+    stranger = await ws(headers=[(b"cookie", b"sessionid=not-a-session")])
+    assert (await stranger.request("join_room", {"roomType": "kitchen"}))["data"][
+        "code"
+    ] == ("UNAUTHORIZED")
