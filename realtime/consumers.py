@@ -8,6 +8,7 @@ writer task, so replay, live room events and replies leave in a fixed order.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import logging
 import time
@@ -89,11 +90,13 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.room_types: dict[str, tuple[RoomType, str | None]] = {}
         # Frames waiting for the writer, which runs only while there are some:
         # an idle socket holds no task and no queue object (memory per socket).
-        self.outbox: deque[Any] = deque()
+        self.outbox: deque[Any] | None = None
         self.writer: asyncio.Task[None] | None = None
         self.pending_events = 0
         self.closing = False
-        self.rate: deque[float] = deque()
+        # Times of the messages inside the rate window (a short list for the
+        # quiet sockets that are most of them).
+        self.rate: list[float] = []
         self.refused = 0
         now = time.monotonic()
         self.beat_at = now + conf["HEARTBEAT_INTERVAL"]
@@ -216,6 +219,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.enqueue(("call", action))
 
     def enqueue(self, item: tuple[Any, ...]) -> None:
+        if self.outbox is None:
+            self.outbox = deque()
         self.outbox.append(item)
         if self.writer is None:
             self.writer = asyncio.ensure_future(self._write())
@@ -227,6 +232,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                     return
         finally:
             self.writer = None
+            if not self.outbox:
+                self.outbox = None  # an idle socket keeps no queue
 
     async def _write_one(self, item: tuple[Any, ...]) -> bool:
         """Send one queued item; False once the socket is closed."""
@@ -243,7 +250,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 if item[1] in self.joined:
                     await self._catch_up(item[1])
             elif kind == "close":
-                self.outbox.clear()
+                self.outbox = None
                 await self.close(code=item[1])
                 return False
         except asyncio.CancelledError:
@@ -380,8 +387,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         """Count one client message; False (after replying or closing) when over the limit."""
         now = time.monotonic()
         window, limit = self.conf["RATE_WINDOW"], self.conf["RATE_LIMIT"]
-        while self.rate and self.rate[0] <= now - window:
-            self.rate.popleft()
+        expired = bisect.bisect_right(self.rate, now - window)
+        if expired:
+            del self.rate[:expired]
         if len(self.rate) < limit:
             self.rate.append(now)
             self.refused = 0
