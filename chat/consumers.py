@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -86,14 +85,10 @@ class ChatConsumer(RealtimeConsumer):
         else:
             # Already online elsewhere: only this socket needs the list.
             self.send_frame(chat_events.PRESENCE_JOINED, data)
-        self.tasks.append(asyncio.ensure_future(self._keep_present()))
+        presence.local.add(self)
 
-    async def _keep_present(self) -> None:
-        while True:
-            await asyncio.sleep(presence.refresh_interval())
-            await self.on_heartbeat()
-
-    async def on_heartbeat(self) -> None:
+    async def refresh_presence(self) -> None:
+        """Extend this socket's entry (from the process's presence loop)."""
         if not self.present or self.me is None or self.session_id is None:
             return
         store = presence.get_store()
@@ -111,6 +106,7 @@ class ChatConsumer(RealtimeConsumer):
             )
 
     async def on_disconnected(self) -> None:
+        presence.local.discard(self)
         if not self.present or self.me is None or self.session_id is None:
             return
         self.present = False

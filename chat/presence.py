@@ -20,7 +20,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 
@@ -263,15 +263,33 @@ async def sweep_once() -> int:
     return len(gone)
 
 
+class Present(Protocol):
+    async def refresh_presence(self) -> None: ...
+
+
+# This process's chat sockets with a presence entry: the sweeper refreshes
+# them all, so a socket needs no timer task of its own.
+local: set[Present] = set()
+
+
+async def refresh_local() -> None:
+    for socket in list(local):
+        await socket.refresh_presence()
+
+
 async def sweeper() -> None:
     """Background loop of each server process (Redis mode only)."""
     if not getattr(settings, "REDIS_URL", ""):
         return
+    refreshed_at = time.monotonic()
     while True:
         try:
+            if time.monotonic() - refreshed_at >= refresh_interval():
+                refreshed_at = time.monotonic()
+                await refresh_local()
             await sweep_once()
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("presence sweep failed")
-        await asyncio.sleep(sweep_interval())
+        await asyncio.sleep(min(sweep_interval(), refresh_interval()))
