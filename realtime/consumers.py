@@ -497,7 +497,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if first and self.requires_user:
             await self._ready()
 
-    def heartbeat_tick(self, now: float, stamp: str) -> None:
+    def heartbeat_tick(self, now: float, beat: str) -> None:
         """From the process's heartbeat loop: beat when due, close on a missed ack."""
         if self.closing:
             return
@@ -512,7 +512,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             self.beat_at = now + self.conf["HEARTBEAT_INTERVAL"]
             if self.ack_deadline is None:
                 self.ack_deadline = now + self.conf["HEARTBEAT_TIMEOUT"]
-            self.send_frame(events.HEARTBEAT, {"timestamp": stamp})
+            self.enqueue(("text", beat))
             if type(self).on_heartbeat is not RealtimeConsumer.on_heartbeat:
                 task = asyncio.ensure_future(self.on_heartbeat())
                 _hooks.add(task)

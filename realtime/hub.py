@@ -49,6 +49,9 @@ class Heartbeats:
         from django.conf import settings
         from django.utils import timezone
 
+        from realtime.events import HEARTBEAT
+        from realtime.outbox import encode
+
         while self.sockets:
             conf = settings.TIDINGS
             # Fine enough for short test settings, cheap at 30 s / 15 s.
@@ -56,10 +59,14 @@ class Heartbeats:
                 1.0, conf["HEARTBEAT_INTERVAL"] / 4, conf["HEARTBEAT_TIMEOUT"] / 4
             )
             await asyncio.sleep(tick)
-            now, stamp = time.monotonic(), timezone.now().isoformat()
+            # One heartbeat frame per tick, encoded once for every socket.
+            beat = encode(
+                {"event": HEARTBEAT, "data": {"timestamp": timezone.now().isoformat()}}
+            )
+            now = time.monotonic()
             for socket in list(self.sockets):
                 try:
-                    socket.heartbeat_tick(now, stamp)
+                    socket.heartbeat_tick(now, beat)
                 except Exception:
                     logger.exception("heartbeat failed")
 

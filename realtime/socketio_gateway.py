@@ -148,7 +148,12 @@ class SocketIOConnection(RealtimeConsumer):
     ) -> None:
         if text_data is None:
             return
-        frame = _frames.decode(text_data)
+        # Replies (with a ref) are this session's own: not worth caching.
+        frame = (
+            json.loads(text_data)
+            if '"ref":' in text_data
+            else _frames.decode(text_data)
+        )
         ref = frame.get("ref")
         if ref is None and frame.get("seq") is not None:
             eio_sid = self.server.manager.eio_sid_from_sid(self.sid, "/")
