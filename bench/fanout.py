@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,18 @@ sys.path.insert(0, str(ROOT))
 from tests import tools  # noqa: E402
 
 PAD = "x" * 60  # each frame about 190 bytes, like an order event
+
+# Reads event numbers on stdin and publishes each through the real path.
+TIDINGS_PUBLISHER = r"""
+import sys, django
+django.setup()
+from django.db import transaction
+import realtime
+print("ready", flush=True)
+for line in sys.stdin:
+    with transaction.atomic():
+        realtime.publish("kitchen", "bench", {"n": int(line), "pad": sys.argv[1]})
+"""
 
 WEBSOCKETS_BASELINE = r"""
 import asyncio, sys, websockets
@@ -398,25 +411,26 @@ async def main() -> None:
         tools.wait_for(lambda: tools.port_open(port), 30, "baseline server")
         return port, proc.pid
 
-    # Publish the way services do: store in a transaction, send to Redis on commit.
-    os.environ.update(
-        {k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "REDIS_PREFIX")}
+    # Publish the way services do (store in a transaction, send to Redis on
+    # commit) from a process of its own, so the load client's loop is not in
+    # the publishing path.
+    publisher = subprocess.Popen(
+        [sys.executable, "-c", TIDINGS_PUBLISHER, PAD],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    import django
-
-    django.setup()
-    import httpx
-    from django.db import transaction
-
-    import realtime
-
-    def publish_sync(n: int) -> None:
-        with transaction.atomic():
-            realtime.publish("kitchen", "bench", {"n": n, "pad": PAD})
+    started.append(publisher)
+    assert publisher.stdin is not None and publisher.stdout is not None
+    if publisher.stdout.readline().strip() != "ready":
+        raise RuntimeError("the publisher did not start")
 
     async def publish_tidings(n: int) -> None:
-        await asyncio.to_thread(publish_sync, n)
+        assert publisher.stdin is not None
+        publisher.stdin.write(f"{n}\n")
+        publisher.stdin.flush()
 
     token = httpx.post(
         f"{server.base}/api/auth/token/",

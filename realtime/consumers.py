@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextvars
 import json
 import logging
 import time
+import types
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, ClassVar
 
 from channels.db import database_sync_to_async
@@ -39,6 +41,31 @@ CLIENT_ALIASES = {"join_kitchen": "join_room"}
 
 # Running heartbeat hooks (held so they are not collected mid-flight).
 _hooks: set[asyncio.Task[None]] = set()
+# `writer` while a write runs inline in `enqueue` (see `_write_now`).
+_WRITING: Any = object()
+
+
+@types.coroutine
+def _resume(coro: Coroutine[Any, Any, bool], waiting: Any) -> Generator[Any, Any, bool]:
+    """Go on with a coroutine that was started by hand and is suspended on `waiting`.
+
+    Awaited in a task, it hands `waiting` to the event loop and then drives
+    `coro` to its end, passing on every value and exception (cancellation too),
+    as `await` would have done from the start.
+    """
+    while True:
+        try:
+            sent = yield waiting
+        except BaseException as exc:
+            try:
+                waiting = coro.throw(exc)
+            except StopIteration as done:
+                return bool(done.value)
+            continue
+        try:
+            waiting = coro.send(sent)
+        except StopIteration as done:
+            return bool(done.value)
 
 
 class JoinResult:
@@ -153,7 +180,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.closing = True
         for task in self.tasks:
             task.cancel()
-        if self.writer is not None:
+        if isinstance(self.writer, asyncio.Task):
             self.writer.cancel()
         hub = get_hub()
         hub.heartbeats.discard(self)
@@ -219,14 +246,49 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.enqueue(("call", action))
 
     def enqueue(self, item: tuple[Any, ...]) -> None:
+        if self.writer is None and not self.outbox:
+            self._write_now(item)
+            return
         if self.outbox is None:
             self.outbox = deque()
         self.outbox.append(item)
         if self.writer is None:
             self.writer = asyncio.ensure_future(self._write())
 
-    async def _write(self) -> None:
+    def _write_now(self, item: tuple[Any, ...]) -> None:
+        """Write to an idle socket at once, with no task, unless the write must wait.
+
+        Sending a frame to a socket whose transport takes it never suspends,
+        so the write runs to its end right here (the hub fans one event out
+        to every socket this way, like `websockets.broadcast`). A write that
+        does suspend (a full transport, a replay reading the database) is
+        finished by the writer task, and frames queued meanwhile follow it.
+        """
+        self.writer = _WRITING  # frames enqueued while this runs go after it
+        write = self._write_one(item)
+        # A context of its own, as a task would have (sync_to_async keeps
+        # state in context variables); the task that finishes it goes on in it.
+        context = contextvars.copy_context()
         try:
+            waiting = context.run(write.send, None)
+        except StopIteration as done:
+            self.writer = None
+            if done.value is False:
+                self.outbox = None
+            elif self.outbox:
+                self.writer = asyncio.ensure_future(self._write())
+            return
+        except BaseException:
+            self.writer = None
+            raise
+        self.writer = asyncio.get_running_loop().create_task(
+            self._write(_resume(write, waiting)), context=context
+        )
+
+    async def _write(self, first: Awaitable[bool] | None = None) -> None:
+        try:
+            if first is not None and not await first:
+                return
             while self.outbox:
                 if not await self._write_one(self.outbox.popleft()):
                     return

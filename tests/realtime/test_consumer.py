@@ -382,8 +382,9 @@ async def test_slow_client_queue_overflow_closes_1013(ws, settings):
     from realtime.hub import get_hub
 
     hub = get_hub()
-    # Ten events land in the queue at once, faster than the writer can send.
-    for seq in range(1, 11):
+    # Event 1 never arrived live, so event 2 waits on a read of the history;
+    # the live events arriving meanwhile pile up behind it, past the bound.
+    for seq in range(2, 12):
         hub.dispatch({"room": "kiosk", "seq": seq, "event": "x", "text": "{}"})
     await client.expect_close(1013, timeout=3)
     await asyncio.sleep(0)
