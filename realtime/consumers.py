@@ -228,10 +228,14 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.pending_events += 1
         if self.pending_events > self.conf["SEND_QUEUE_MAX"]:
             metrics.SLOW_CLIENTS.inc()
-            self.closing = True
-            # Jump the queue: the client resumes by replay after reconnecting.
-            self.tasks.append(
-                asyncio.ensure_future(self.close(CloseCode.TRY_AGAIN_LATER))
+            # Drop what waits (the client resumes by replay after reconnecting)
+            # and close right after the frame being written now, if any.
+            self.outbox = None
+            self.pending_events = 0
+            self.queue_close(
+                CloseCode.TRY_AGAIN_LATER,
+                "Too far behind: reconnect and resume with lastSeq",
+                ErrorCode.CONNECTION_FAILED,
             )
             return
         self.enqueue(("event", room, seq, text))

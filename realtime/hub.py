@@ -80,10 +80,10 @@ class Hub:
         self._groups: set[str] = set()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
-        # Highest seq this process has seen per room, and rooms found behind
-        # the history at the last check (nudged if still behind at the next).
+        # Highest seq this process has seen per room, and the rooms found
+        # behind the history at the last check, with what they had seen then.
         self.seen: dict[str, int] = {}
-        self._behind: set[str] = set()
+        self._behind: dict[str, int] = {}
 
     async def _ensure_channel(self) -> str:
         if self.channel is None:
@@ -119,7 +119,7 @@ class Hub:
             return False
         del self.rooms[room]
         self.seen.pop(room, None)
-        self._behind.discard(room)
+        self._behind.pop(room, None)
         return True
 
     async def unsubscribe(self, room: str, subscriber: Subscriber) -> None:
@@ -170,7 +170,9 @@ class Hub:
 
         Pub/sub delivery is fire-and-forget: a frame sent while this process
         was reconnecting to Redis never arrives. The history has it, so a room
-        that stays behind for two checks in a row is caught up from there.
+        that is behind at two checks in a row, with nothing arriving in
+        between, is caught up from there. A room whose frames are still
+        arriving (a large burst) is only late, and left to them.
         Returns the number of rooms nudged.
         """
         rooms = list(self.rooms)
@@ -178,17 +180,18 @@ class Hub:
             return 0
         current = await database_sync_to_async(_current_seqs)(rooms)
         nudged = 0
-        behind: set[str] = set()
+        behind: dict[str, int] = {}
         for room in rooms:
             latest = current.get(room, 0)
-            if latest > self.seen.setdefault(room, latest):
-                if room in self._behind:
+            seen = self.seen.setdefault(room, latest)
+            if latest > seen:
+                if self._behind.get(room) == seen:
                     self.seen[room] = latest
                     for subscriber in list(self.rooms.get(room, ())):
                         subscriber.catch_up_later(room)
                     nudged += 1
                 else:
-                    behind.add(room)
+                    behind[room] = seen
         self._behind = behind
         return nudged
 

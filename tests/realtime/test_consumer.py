@@ -385,8 +385,13 @@ async def test_slow_client_queue_overflow_closes_1013(ws, settings):
     # Event 1 never arrived live, so event 2 waits on a read of the history;
     # the live events arriving meanwhile pile up behind it, past the bound.
     for seq in range(2, 12):
-        hub.dispatch({"room": "kiosk", "seq": seq, "event": "x", "text": "{}"})
-    await client.expect_close(1013, timeout=3)
+        text = json.dumps({"event": "x", "seq": seq})
+        hub.dispatch({"room": "kiosk", "seq": seq, "event": "x", "text": text})
+    frames = await client.expect_close(1013, timeout=3)
+    # Only the event being written got out; what waited behind it was dropped
+    # (it comes back by replay), and an error says why.
+    assert [(f["event"], f.get("seq")) for f in frames] == [("x", 2), ("error", None)]
+    assert frames[1]["data"]["code"] == "CONNECTION_FAILED"
     await asyncio.sleep(0)
 
 

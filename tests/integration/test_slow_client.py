@@ -1,0 +1,157 @@
+"""A client that stops reading, on a real server: closed 1013, the others unharmed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from typing import Any
+
+import httpx
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Response
+from websockets.uri import parse_uri
+
+from tests import tools
+from tests.integration.conftest import Socket, admin_token, announce
+
+EVENTS = 8000
+LATER = 5
+# Announcements of ~600 bytes, published in one transaction: about 5 MB, more
+# than the stalled socket's kernel buffers and the server's transport buffer
+# can hold, so the rest piles up in the server's send queue for it.
+PUBLISH = f"""
+from django.db import transaction
+from realtime.services import announcement_publish
+with transaction.atomic():
+    for i in range({EVENTS}):
+        announcement_publish(room="kiosk", message=f"{{i:05d}} " + "x" * 490)
+"""
+
+
+class StalledClient:
+    """A WebSocket client on a blocking socket with a small receive buffer.
+
+    It reads nothing unless asked, so the server's writes back up into the
+    kernel buffers and then into the server's own queue for it.
+    """
+
+    def __init__(self, url: str) -> None:
+        uri = parse_uri(url)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.settimeout(10)
+        self.sock.connect((uri.host, uri.port))
+        self.protocol = ClientProtocol(uri, max_size=2**20)
+        self.protocol.send_request(self.protocol.connect())
+        self._flush()
+        self.pending: list[Any] = []
+        while not any(isinstance(e, Response) for e in self.pending):
+            self._read()
+        self.pending = [e for e in self.pending if isinstance(e, Frame)]
+
+    def _flush(self) -> None:
+        for data in self.protocol.data_to_send():
+            if data:
+                self.sock.sendall(data)
+
+    def _read(self) -> None:
+        data = self.sock.recv(65536)
+        if data:
+            self.protocol.receive_data(data)
+        else:
+            self.protocol.receive_eof()
+        self.pending += self.protocol.events_received()
+        self._flush()  # answers to pings and to the close
+
+    def send(self, event: str, data: dict[str, Any]) -> None:
+        self.protocol.send_text(json.dumps({"event": event, "data": data}).encode())
+        self._flush()
+
+    def read_until_closed(self) -> tuple[list[dict[str, Any]], int | None]:
+        """Every text frame until the server's close, and the close code."""
+        frames: list[dict[str, Any]] = []
+        while True:
+            while self.pending:
+                frame = self.pending.pop(0)
+                if frame.opcode is Opcode.TEXT:
+                    frames.append(json.loads(frame.data))
+                elif frame.opcode is Opcode.CLOSE:
+                    code = (
+                        self.protocol.close_rcvd.code
+                        if self.protocol.close_rcvd
+                        else None
+                    )
+                    return frames, code
+            self._read()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+async def test_a_client_that_stops_reading_is_closed_1013_and_resumes(redis_servers):
+    (server,) = redis_servers(1, WS_SEND_QUEUE_MAX="50", HEARTBEAT_INTERVAL="300")
+    url = f"{server.ws}/ws/orders/"
+    healthy = await Socket.open(url)
+    await healthy.request("join_room", {"roomType": "kiosk"})
+    stalled = await asyncio.to_thread(StalledClient, url)
+    stalled.send("join_room", {"roomType": "kiosk"})
+
+    publisher = asyncio.create_task(
+        asyncio.to_thread(tools.manage, server.env, "shell", "-c", PUBLISH)
+    )
+    try:
+        # The healthy client gets every event, in order, while the other
+        # one's buffers are full and its queue overflows.
+        got = []
+        while len(got) < EVENTS:
+            frame = await healthy.recv(timeout=30)
+            if frame["event"] == "announcement":
+                got.append(frame["seq"])
+        assert got == list(range(1, EVENTS + 1))
+    finally:
+        await asyncio.wait_for(publisher, 120)
+    # The server gave up on the stalled client; what comes now it never gets live.
+    await asyncio.to_thread(
+        tools.wait_for,
+        lambda: (
+            "tidings_slow_client_closes_total 1.0"
+            in httpx.get(f"{server.base}/metrics", timeout=5).text
+        ),
+        10,
+        "the slow client's close",
+    )
+    token = admin_token(server.base)
+    for n in range(LATER):
+        await asyncio.to_thread(announce, server.base, token, f"later {n}")
+    total = EVENTS + LATER
+
+    # Reading again, the stalled client finds the frames that were already on
+    # their way, an error saying why, and the close.
+    frames, code = await asyncio.to_thread(stalled.read_until_closed)
+    stalled.close()
+    assert code == 1013
+    assert frames[-1]["event"] == "error", frames[-1]
+    assert frames[-1]["data"]["code"] == "CONNECTION_FAILED"
+    received = [f["seq"] for f in frames if f["event"] == "announcement"]
+    assert received == list(range(1, len(received) + 1))
+    assert 0 < len(received) <= EVENTS
+    print(f"stalled client had {len(received)} of {EVENTS} events")
+
+    # It reconnects and resumes from the last seq it has: the rest, once each.
+    resumed = await Socket.open(url + "?resume=1")
+    await resumed.send(
+        "join_room", {"roomType": "kiosk", "lastSeq": received[-1]}, ref="j"
+    )
+    rest = []
+    while True:
+        frame = await resumed.recv(timeout=10)
+        if frame["event"] == "announcement":
+            rest.append(frame["seq"])
+        elif frame.get("ref") == "j":
+            assert frame["event"] == "join_room_success", frame
+            break
+    assert received + rest == list(range(1, total + 1))
+    for sock in (healthy, resumed):
+        await sock.close()
