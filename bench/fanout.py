@@ -40,6 +40,8 @@ sys.path.insert(0, str(ROOT))
 from tests import tools  # noqa: E402
 
 PAD = "x" * 60  # each frame about 190 bytes, like an order event
+# permessage-deflate for every client and server of the run (--deflate).
+COMPRESSION: str | None = None
 
 # Reads event numbers on stdin and publishes each through the real path.
 TIDINGS_PUBLISHER = r"""
@@ -68,7 +70,7 @@ async def handler(ws):
         clients.discard(ws)
 async def main():
     async with websockets.serve(handler, "127.0.0.1", int(sys.argv[1]), max_queue=None,
-                                compression=None):
+                                compression=sys.argv[2] or None):
         print("ready", flush=True)
         await asyncio.Future()
 asyncio.run(main())
@@ -84,7 +86,7 @@ async def connect(sid, environ, auth):
 async def publish(sid, data):
     await sio.emit("bench", data, room="kitchen", skip_sid=sid)
 uvicorn.run(socketio.ASGIApp(sio), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
-            ws_per_message_deflate=False)
+            ws_per_message_deflate=sys.argv[2] == "deflate")
 """
 
 
@@ -109,7 +111,7 @@ def n_of(raw: str | bytes, field: str = '"n":') -> int | None:
 
 async def native_client(url: str) -> Any:
     conn = await websockets.connect(
-        url, max_queue=None, open_timeout=60, compression=None
+        url, max_queue=None, open_timeout=60, compression=COMPRESSION
     )
     await conn.recv()  # connected
     await conn.send(
@@ -122,7 +124,7 @@ async def native_client(url: str) -> Any:
 
 async def plain_client(url: str) -> Any:
     return await websockets.connect(
-        url, max_queue=None, open_timeout=60, compression=None
+        url, max_queue=None, open_timeout=60, compression=COMPRESSION
     )
 
 
@@ -132,7 +134,7 @@ async def socketio_client(url: str, token: str | None = None, join: bool = True)
         url + "/socket.io/?EIO=4&transport=websocket",
         max_queue=None,
         open_timeout=60,
-        compression=None,
+        compression=COMPRESSION,
     )
     await conn.recv()  # 0{...} open
     await conn.send("40" + (json.dumps({"token": token}) if token else ""))
@@ -367,7 +369,14 @@ async def main() -> None:
     parser.add_argument(
         "--only", default="", help="comma list: websockets,socketio,tidings,tidings-sio"
     )
+    parser.add_argument(
+        "--deflate",
+        action="store_true",
+        help="permessage-deflate on every server and client (default: off)",
+    )
     args = parser.parse_args()
+    global COMPRESSION
+    COMPRESSION = "deflate" if args.deflate else None
     only = set(filter(None, args.only.split(",")))
 
     def wanted(name: str) -> bool:
@@ -385,7 +394,7 @@ async def main() -> None:
         HEARTBEAT_INTERVAL="300",
         WS_RATE_LIMIT="100000",
         MONITOR_IN_PROCESS="0",
-        UVICORN_WS_PER_MESSAGE_DEFLATE="false",
+        UVICORN_WS_PER_MESSAGE_DEFLATE="true" if args.deflate else "false",
         REDIS_LAYER=args.layer,
     )
     tools.manage(env, "migrate", "--noinput")
@@ -405,7 +414,9 @@ async def main() -> None:
     def spawn(code: str) -> tuple[int, int]:
         port = tools.free_port()
         proc = subprocess.Popen(
-            [sys.executable, "-c", code, str(port)], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", code, str(port), COMPRESSION or ""],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         started.append(proc)
         tools.wait_for(lambda: tools.port_open(port), 30, "baseline server")
@@ -442,7 +453,7 @@ async def main() -> None:
         if wanted("websockets"):
             port, pid = spawn(WEBSOCKETS_BASELINE)
             pub = await websockets.connect(
-                f"ws://127.0.0.1:{port}/publish", compression=None
+                f"ws://127.0.0.1:{port}/publish", compression=COMPRESSION
             )
 
             async def publish_ws(n: int) -> None:
@@ -515,7 +526,7 @@ async def main() -> None:
         print(
             f"\n{args.clients} clients in one room; burst of {args.events} events, then "
             f"{args.rate:g} events/s for {args.seconds:g} s; one server process each; "
-            f"frames of ~190 bytes; compression off"
+            f"frames of ~190 bytes; compression {'on' if args.deflate else 'off'}"
         )
         print_table("Fan-out", results, results[0])
         print(

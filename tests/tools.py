@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -172,8 +173,32 @@ def server_env(
     return env
 
 
+def procfile_command(name: str, port: int | None = None) -> list[str]:
+    """The Procfile's command for process `name`, run with this Python.
+
+    `--port` is replaced with `port` when given, so the test runs exactly
+    what a deployment runs, on a free port.
+    """
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        key, sep, command = line.partition(":")
+        if sep and key.strip() == name:
+            break
+    else:
+        raise KeyError(f"no process {name!r} in the Procfile")
+    argv = [
+        sys.executable if word == "python" else word for word in shlex.split(command)
+    ]
+    if port is not None:
+        argv[argv.index("--port") + 1] = str(port)
+    return argv
+
+
 class Server:
-    """A Tidings ASGI server process (uvicorn) on 127.0.0.1."""
+    """A Tidings ASGI server process on 127.0.0.1.
+
+    `server`: "uvicorn" (the default), "daphne", or "procfile:<name>" for the
+    command of that Procfile process.
+    """
 
     def __init__(
         self, env: dict[str, str], port: int | None = None, server: str = "uvicorn"
@@ -197,11 +222,15 @@ class Server:
     def start(self) -> Server:
         if self.server == "daphne":
             argv = ["daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+            argv = [sys.executable, "-m", *argv, "config.asgi:application"]
+        elif self.server.startswith("procfile:"):
+            argv = procfile_command(self.server.partition(":")[2], port=self.port)
         else:
             argv = ["uvicorn", "--host", "127.0.0.1", "--port", str(self.port)]
             argv += ["--no-access-log", "--lifespan", "on"]
+            argv = [sys.executable, "-m", *argv, "config.asgi:application"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", *argv, "config.asgi:application"],
+            argv,
             cwd=ROOT,
             env=self.env,
             stdout=self.log,

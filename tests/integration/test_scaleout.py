@@ -1,7 +1,7 @@
 """The scaled-out setup of docs/deploy.md, for real.
 
-Two server processes without a checker of their own plus one `runmonitor`
-worker, sharing PostgreSQL and Redis: events written by any process reach
+The Procfile's two server processes (its own commands, on free ports),
+without a checker of their own, plus one `runmonitor` worker, sharing PostgreSQL and Redis: events written by any process reach
 sockets on the others, and the stats of both servers add up.
 """
 
@@ -114,7 +114,6 @@ def cluster(scaleout_database, redis_url) -> Iterator[Cluster]:
     env = tools.server_env(
         scaleout_database,
         redis_url,
-        MONITOR_IN_PROCESS="0",
         MONITOR_MIN_INTERVAL="1",
         MONITOR_POLL_INTERVAL="0.2",
         STATS_INTERVAL="0.5",
@@ -122,8 +121,9 @@ def cluster(scaleout_database, redis_url) -> Iterator[Cluster]:
     started: list[tools.Server] = []
     worker: Worker | None = None
     try:
-        for _ in range(2):
-            started.append(tools.Server(env).start())
+        # The web processes exactly as the Procfile runs them.
+        for name in ("web1", "web2"):
+            started.append(tools.Server(env, server=f"procfile:{name}").start())
         worker = Worker(env)
         yield Cluster(started[0], started[1], worker)
     finally:
@@ -214,6 +214,8 @@ async def test_rest_order_on_one_server_reaches_the_kitchen_on_the_other_once(
     a, b = cluster.a, cluster.b
     kitchen = await Socket.open(f"{a.ws}/ws/orders/?token={login(a.base, 'barista')}")
     try:
+        # The client offered permessage-deflate; the Procfile's servers decline.
+        assert "Sec-WebSocket-Extensions" not in kitchen.conn.response.headers
         reply = await kitchen.request("join_room", {"roomType": "kitchen"})
         assert reply["event"] == "join_room_success", reply
         item = first_item(b.base)
