@@ -41,21 +41,15 @@ class KioskAppConsumer(OrdersConsumer):
         if self.authenticated:
             await self.on_auto_join()
 
-    async def send(
-        self,
-        text_data: str | None = None,
-        bytes_data: bytes | None = None,
-        close: bool = False,
-    ) -> None:
-        if text_data is not None:
-            # Frames are encoded {"event","data","room","seq"}: what precedes
-            # "room" is the event itself, the same in every room it went to.
-            cut = text_data.rfind(',"room":')
-            if cut > 0 and text_data.endswith("}") and '"seq":' in text_data[cut:]:
-                key = text_data[:cut]
-                if key in self._recent:
-                    return
-                self._recent[key] = None
-                if len(self._recent) > RECENT:
-                    self._recent.popitem(last=False)
-        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+    async def send_text(self, text: str) -> None:
+        # Frames are encoded {"event","data","room","seq"}: what precedes
+        # "room" is the event itself, the same in every room it went to.
+        cut = text.rfind(',"room":')
+        if cut > 0 and text.endswith("}") and '"seq":' in text[cut:]:
+            key = text[:cut]
+            if key in self._recent:
+                return
+            self._recent[key] = None
+            if len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
+        await super().send_text(text)

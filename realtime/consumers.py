@@ -249,6 +249,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         """Run `action` in the writer, after every frame queued so far."""
         self.enqueue(("call", action))
 
+    def send_text(self, text: str) -> Awaitable[None]:
+        """Send one text frame straight to the ASGI server (fan-out's hot path)."""
+        return self.base_send({"type": "websocket.send", "text": text})
+
     def enqueue(self, item: tuple[Any, ...]) -> None:
         if self.writer is None and not self.outbox:
             self._write_now(item)
@@ -306,7 +310,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         kind = item[0]
         try:
             if kind == "text":
-                await self.send(text_data=item[1])
+                await self.send_text(item[1])
             elif kind == "event":
                 self.pending_events -= 1
                 await self._send_room_event(item[1], item[2], item[3])
@@ -330,7 +334,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if seq is None:
             # A volatile frame (never stored, never replayed): no seq bookkeeping.
             if last is not None:
-                await self.send(text_data=text)
+                await self.send_text(text)
             return
         if last is None or seq <= last:
             return
@@ -339,7 +343,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await self._catch_up(room)
             if self.joined.get(room, seq) >= seq:
                 return
-        await self.send(text_data=text)
+        await self.send_text(text)
         self.joined[room] = seq
 
     async def _catch_up(self, room: str) -> int:
@@ -355,15 +359,15 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 data = {"roomType": room_type.name, "room": room, "seq": exc.seq}
                 if room_type.id_field:
                     data[room_type.id_field] = ident
-                await self.send(
-                    text_data=encode({"event": events.RESYNC_REQUIRED, "data": data})
+                await self.send_text(
+                    encode({"event": events.RESYNC_REQUIRED, "data": data})
                 )
                 self.joined[room] = exc.seq
                 return sent
             if not rows:
                 return sent
             for seq, frame in rows:
-                await self.send(text_data=frame)
+                await self.send_text(frame)
                 self.joined[room] = seq
                 sent += 1
         return sent
@@ -380,7 +384,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             if not rows:
                 return sent
             for _seq, frame in rows:
-                await self.send(text_data=frame)
+                await self.send_text(frame)
                 sent += 1
             after = rows[-1][0]
         return sent
@@ -673,8 +677,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
         async def success() -> None:
             reply.update(seq=self.joined.get(room, 0), message=f"Joined {room}")
-            await self.send(
-                text_data=encode(
+            await self.send_text(
+                encode(
                     {
                         "event": events.JOIN_ROOM_SUCCESS,
                         "data": reply,
@@ -737,6 +741,6 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             frame = {"event": events.RESTORE_ROOMS_SUCCESS, "data": data}
             if ref:
                 frame["ref"] = ref
-            await self.send(text_data=encode(frame))
+            await self.send_text(encode(frame))
 
         self.after_queue(success)

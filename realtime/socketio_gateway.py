@@ -16,6 +16,7 @@ import itertools
 import json
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable
 from typing import Any
 
 import socketio
@@ -139,6 +140,9 @@ class SocketIOConnection(RealtimeConsumer):
 
     async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
         return None  # the Socket.IO handshake already took place
+
+    def send_text(self, text: str) -> Awaitable[None]:
+        return self.send(text_data=text)
 
     async def send(
         self,
