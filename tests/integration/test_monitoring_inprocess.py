@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 import websockets
@@ -66,3 +68,47 @@ async def test_non_staff_socket_is_closed_4403(server):
     with pytest.raises(websockets.ConnectionClosed) as closed:
         await sock.recv()
     assert closed.value.rcvd.code == 4403
+
+
+async def test_check_now_on_a_hanging_target_holds_no_other_request(server):
+    """Waiting on a target must not hold the process's other REST requests."""
+    target = Target().start()
+    target.set("held")
+    headers = {"Authorization": f"Bearer {admin_token(server.base)}"}
+    created = httpx.post(
+        f"{server.base}/api/endpoints/",
+        json={
+            "name": "Hanging",
+            "url": target.url,
+            "intervalSeconds": 60,
+            "timeoutSeconds": 30,
+            "isActive": False,  # only check-now checks it
+        },
+        headers=headers,
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    endpoint_id = created.json()["id"]
+    try:
+        async with httpx.AsyncClient(base_url=server.base, timeout=40) as client:
+            check = asyncio.ensure_future(
+                client.post(f"/api/endpoints/{endpoint_id}/check-now/", headers=headers)
+            )
+            assert await asyncio.to_thread(target.entered.wait, 10)
+            # The check waits on the target: a kiosk still gets the menu and
+            # a barista still sees the orders.
+            menu = await client.get("/api/menus/", timeout=5)
+            assert menu.status_code == 200
+            endpoints = await client.get("/api/endpoints/", headers=headers, timeout=5)
+            assert endpoints.status_code == 200
+            assert not check.done()
+            target.release.set()
+            response = await asyncio.wait_for(check, 10)
+        assert response.status_code == 200, response.text
+        assert response.json()["check"]["status"] == "UP"
+    finally:
+        target.release.set()
+        httpx.delete(
+            f"{server.base}/api/endpoints/{endpoint_id}/", headers=headers, timeout=10
+        )
+        target.stop()

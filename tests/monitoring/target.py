@@ -13,13 +13,16 @@ BODY_NO_KEYWORD = b"nothing to see"
 
 
 class Target:
-    """Modes: ok (200), error (500), slow (200 after `delay` s), nokeyword, closed."""
+    """Modes: ok (200), error (500), slow (200 after `delay` s), nokeyword, closed,
+    held (200 once `release` is set, at most 30 s later; `entered` is set first)."""
 
     def __init__(self, port: int | None = None, delay: float = 0.3) -> None:
         self.port = port or free_port()
         self.mode = "ok"
         self.delay = delay
         self.hits = 0
+        self.entered = threading.Event()
+        self.release = threading.Event()
         self.server: ThreadingHTTPServer | None = None
 
     @property
@@ -35,6 +38,9 @@ class Target:
                 mode = target.mode
                 if mode == "slow":
                     time.sleep(target.delay)
+                elif mode == "held":
+                    target.entered.set()
+                    target.release.wait(30)
                 status = 500 if mode == "error" else 200
                 body = BODY_NO_KEYWORD if mode == "nokeyword" else BODY_OK
                 self.send_response(status)
