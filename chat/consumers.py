@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -12,7 +13,7 @@ from chat import presence, services
 from chat.rooms import CHAT
 from realtime.auth import query_param
 from realtime.consumers import RealtimeConsumer
-from realtime.errors import ErrorCode, ProtocolError
+from realtime.errors import CloseCode, ErrorCode, ProtocolError
 from realtime.outbox import abroadcast_volatile
 from realtime.rooms import ID_PATTERN
 
@@ -86,6 +87,23 @@ class ChatConsumer(RealtimeConsumer):
             # Already online elsewhere: only this socket needs the list.
             self.send_frame(chat_events.PRESENCE_JOINED, data)
         presence.local.add(self)
+
+    def deliver(self, room: str, seq: int | None, event: str, text: str) -> None:
+        if event == chat_events.MEMBER_REMOVED and self._removes_me(text):
+            self.queue_close(
+                CloseCode.FORBIDDEN,
+                "You are no longer a member of this chat",
+                ErrorCode.UNAUTHORIZED,
+            )
+            return
+        super().deliver(room, seq, event, text)
+
+    def _removes_me(self, text: str) -> bool:
+        try:
+            removed = json.loads(text)["data"]["user"]["id"]
+        except (ValueError, KeyError, TypeError):
+            return False
+        return self.me is not None and removed == self.me["id"]
 
     async def refresh_presence(self) -> None:
         """Extend this socket's entry (from the process's presence loop)."""

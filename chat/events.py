@@ -9,6 +9,8 @@ PRESENCE_JOINED = "presence:joined"
 PRESENCE_LEFT = "presence:left"
 TYPING = "typing"
 MESSAGE_READ = "message:read"
+# A member was removed: their open sockets on the session are closed 4403.
+MEMBER_REMOVED = "member:removed"
 # Direct replies on the chat socket (matched by `ref`).
 MESSAGE_SENT = "message_sent"
 READ_SUCCESS = "read_success"
@@ -44,6 +46,11 @@ class ReadData(TypedDict):
     lastReadMessageId: int | None
 
 
+class MemberData(TypedDict):
+    sessionId: int
+    user: UserData
+
+
 def room_of(session_id: Any) -> str:
     return f"chat:{session_id}"
 
@@ -73,3 +80,7 @@ def typing_data(user: UserData, is_typing: bool) -> TypingData:
 
 def read_data(user: Any, last_read: int | None) -> ReadData:
     return {"user": user_data(user), "lastReadMessageId": last_read}
+
+
+def member_data(session_id: int, user: Any) -> MemberData:
+    return {"sessionId": session_id, "user": user_data(user)}

@@ -78,8 +78,18 @@ def chat_member_add(*, session: ChatSession, user: Any) -> ChatMember:
 
 @transaction.atomic
 def chat_member_remove(*, session: ChatSession, user: Any) -> bool:
-    """Remove `user` from the session; True when they were a member."""
+    """Remove `user` from the session; True when they were a member.
+
+    Published as `member:removed`: the others see it, and the removed user's
+    open sockets on the session are closed.
+    """
     deleted, _ = ChatMember.objects.filter(session=session, user=user).delete()
+    if deleted:
+        realtime.publish(
+            events.room_of(session.pk),
+            events.MEMBER_REMOVED,
+            dict(events.member_data(session.pk, user)),
+        )
     return bool(deleted)
 
 

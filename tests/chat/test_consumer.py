@@ -241,13 +241,38 @@ async def test_rest_post_is_broadcast_on_the_socket(chat, alice, bob, session):
     assert frame["data"]["id"] == message.pk
 
 
-async def test_removed_member_cannot_post(chat, alice, bob, session):
+async def test_removed_member_is_closed_4403_and_the_others_are_told(
+    chat, alice, bob, session
+):
     from chat import services
 
+    a = await chat(alice, session)
     b = await chat(bob, session)
     await sync_to_async(services.chat_member_remove)(session=session, user=bob)
-    reply = await b.request("message", {"content": "still here?"})
-    assert reply["data"]["code"] == "UNAUTHORIZED"
+    frames = await b.expect_close(4403)
+    assert frames[-1]["event"] == "error"
+    assert frames[-1]["data"]["code"] == "UNAUTHORIZED"
+    assert "member:removed" not in [f["event"] for f in frames]
+    removed = await until(a, "member:removed")
+    assert removed["data"] == {"sessionId": session.pk, "user": summary(bob)}
+    assert removed["seq"] >= 1
+    # Alice's socket stays open and in the room.
+    reply = await a.request("message", {"content": "bye bob"}, ref="m")
+    assert reply["event"] == "message_sent", reply
+
+
+async def test_removing_someone_else_leaves_a_member_socket_open(
+    chat, alice, bob, session, make_user
+):
+    from chat import services
+
+    carol = await sync_to_async(make_user)("carol")
+    await sync_to_async(services.chat_member_add)(session=session, user=carol)
+    b = await chat(bob, session)
+    await sync_to_async(services.chat_member_remove)(session=session, user=carol)
+    assert (await until(b, "member:removed"))["data"]["user"]["id"] == carol.pk
+    reply = await b.request("message", {"content": "still here"}, ref="m")
+    assert reply["event"] == "message_sent", reply
 
 
 async def test_rate_limit_then_4429(chat, alice, session, settings):

@@ -136,6 +136,12 @@ def test_member_add_and_remove(alice, bob, make_user):
     post(session, carol, "hi")
     assert services.chat_member_remove(session=session, user=carol)
     assert not services.chat_member_remove(session=session, user=carol)
+    removals = [
+        f for f in frames(f"chat:{session.pk}") if f["event"] == "member:removed"
+    ]
+    assert [f["data"] for f in removals] == [
+        {"sessionId": session.pk, "user": {"id": carol.pk, "name": "carol"}}
+    ]
     with pytest.raises(services.NotAMember):
         post(session, carol, "again")
 
