@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.utils.module_loading import import_string
 from rest_framework_simplejwt.exceptions import TokenError
@@ -89,12 +90,11 @@ class OriginCheckMiddleware:
 
 
 def cookies(scope: dict[str, Any]) -> dict[str, str]:
+    """The request's cookies, read the way Django reads them for HTTP."""
     found: dict[str, str] = {}
     for name, value in scope.get("headers", []):
         if name == b"cookie":
-            for part in value.decode("latin1").split(";"):
-                key, _, val = part.strip().partition("=")
-                found[key] = val
+            found.update(parse_cookie(value.decode("latin1")))
     return found
 
 

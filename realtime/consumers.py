@@ -74,10 +74,6 @@ class JoinResult:
     replayed = 0
 
 
-def _catch_up_rows(room: str, after: int) -> list[tuple[int, str]]:
-    return events_after(room, after, limit=500)
-
-
 class RealtimeConsumer(AsyncWebsocketConsumer):
     socket_name: ClassVar[str] = "base"
     # Room events reach sockets through the hub, never on a channel of their
@@ -199,23 +195,21 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             return
         self.closing = True
         metrics.ERRORS.labels(str(code)).inc()
-        self.enqueue(
-            (
-                "text",
-                encode(
-                    {"event": events.ERROR, "data": events.error_data(error, message)}
-                ),
-            )
-        )
+        self.send_frame(events.ERROR, events.error_data(error, message))
         self.enqueue(("close", code))
 
     # -- sending -----------------------------------------------------------
 
-    def send_frame(self, event: str, data: Any, ref: str | None = None) -> None:
+    @staticmethod
+    def frame_text(event: str, data: Any, ref: str | None = None) -> str:
+        """The encoded control frame `{event, data, ref?}`."""
         frame: dict[str, Any] = {"event": event, "data": data}
         if ref is not None:
             frame["ref"] = ref
-        self.enqueue(("text", encode(frame)))
+        return encode(frame)
+
+    def send_frame(self, event: str, data: Any, ref: str | None = None) -> None:
+        self.enqueue(("text", self.frame_text(event, data, ref)))
 
     def send_error(self, code: str, message: str, ref: str | None = None) -> None:
         metrics.ERRORS.labels(code).inc()
@@ -351,17 +345,14 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         sent = 0
         while room in self.joined:
             try:
-                rows = await database_sync_to_async(_catch_up_rows)(
+                rows = await database_sync_to_async(events_after)(
                     room, self.joined[room]
                 )
             except ResyncRequired as exc:
                 room_type, ident = self.room_types[room]
-                data = {"roomType": room_type.name, "room": room, "seq": exc.seq}
-                if room_type.id_field:
-                    data[room_type.id_field] = ident
-                await self.send_text(
-                    encode({"event": events.RESYNC_REQUIRED, "data": data})
-                )
+                data = self.room_reply(room_type, room, ident)
+                data["seq"] = exc.seq
+                await self.send_text(self.frame_text(events.RESYNC_REQUIRED, data))
                 self.joined[room] = exc.seq
                 return sent
             if not rows:
@@ -377,7 +368,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         sent = 0
         while after < upto and room in self.joined:
             try:
-                rows = await database_sync_to_async(_catch_up_rows)(room, after)
+                rows = await database_sync_to_async(events_after)(room, after)
             except ResyncRequired:
                 return sent
             rows = [row for row in rows if row[0] <= upto]
@@ -491,9 +482,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 event if event in self._handler_table else "unknown"
             ).inc()
             await self.dispatch_event(event, data, ref)
-        except ProtocolError as exc:
-            self.send_error(exc.code, exc.message, ref)
-        except DomainError as exc:
+        except (ProtocolError, DomainError) as exc:
             self.send_error(exc.code, exc.message, ref)
         except Exception:
             logger.exception("handler failed")
@@ -649,6 +638,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     def room_sockets(self) -> frozenset[str]:
         return self.serves_rooms_of or frozenset({self.socket_name})
 
+    def resolve_room(self, data: dict[str, Any]) -> tuple[RoomType, str, str | None]:
+        """`{roomType, <idField>}` on this socket: the room type, room name and id."""
+        room_type, room = resolve(data, sockets=self.room_sockets())
+        return room_type, room, room.partition(":")[2] or None
+
     @staticmethod
     def parse_last_seq(data: dict[str, Any]) -> int | None:
         value = data.get("lastSeq")
@@ -669,8 +663,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         return data
 
     async def handle_join_room(self, data: dict[str, Any], ref: str | None) -> None:
-        room_type, room = resolve(data, sockets=self.room_sockets())
-        ident = room.partition(":")[2] or None
+        room_type, room, ident = self.resolve_room(data)
         last_seq = self.parse_last_seq(data)
         await self.join(room_type, room, ident, last_seq)
         reply = self.room_reply(room_type, room, ident)
@@ -678,23 +671,17 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         async def success() -> None:
             reply.update(seq=self.joined.get(room, 0), message=f"Joined {room}")
             await self.send_text(
-                encode(
-                    {
-                        "event": events.JOIN_ROOM_SUCCESS,
-                        "data": reply,
-                        **({"ref": ref} if ref else {}),
-                    }
-                )
+                self.frame_text(events.JOIN_ROOM_SUCCESS, reply, ref or None)
             )
 
         self.after_queue(success)
 
     async def handle_leave_room(self, data: dict[str, Any], ref: str | None) -> None:
-        room_type, room = resolve(data, sockets=self.room_sockets())
+        room_type, room, ident = self.resolve_room(data)
         if room not in self.room_types:
             raise ProtocolError(ErrorCode.ROOM_LEAVE_FAILED, f"Not in room {room}")
         await self.leave(room)
-        reply = self.room_reply(room_type, room, room.partition(":")[2] or None)
+        reply = self.room_reply(room_type, room, ident)
         reply["message"] = f"Left {room}"
         self.send_frame(events.LEAVE_ROOM_SUCCESS, reply, ref)
 
@@ -712,14 +699,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                     raise ProtocolError(
                         ErrorCode.VALIDATION_ERROR, "each room must be an object"
                     )
-                room_type, room = resolve(entry, sockets=self.room_sockets())
+                room_type, room, ident = self.resolve_room(entry)
                 replays.append(
-                    await self.join(
-                        room_type,
-                        room,
-                        room.partition(":")[2] or None,
-                        self.parse_last_seq(entry),
-                    )
+                    await self.join(room_type, room, ident, self.parse_last_seq(entry))
                 )
                 restored += 1
             except ProtocolError as exc:
@@ -738,9 +720,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 "replayedCount": sum(r.replayed for r in replays),
                 "timestamp": events.now_iso(),
             }
-            frame = {"event": events.RESTORE_ROOMS_SUCCESS, "data": data}
-            if ref:
-                frame["ref"] = ref
-            await self.send_text(encode(frame))
+            await self.send_text(
+                self.frame_text(events.RESTORE_ROOMS_SUCCESS, data, ref or None)
+            )
 
         self.after_queue(success)

@@ -195,17 +195,6 @@ class Hub:
         self._behind = behind
         return nudged
 
-    def room_counts(self) -> dict[str, dict[str, int]]:
-        """`{roomType: {clients, totalRooms}}` for this process."""
-        counts: dict[str, dict[str, int]] = {}
-        for room, subscribers in self.rooms.items():
-            entry = counts.setdefault(
-                room.partition(":")[0], {"clients": 0, "totalRooms": 0}
-            )
-            entry["clients"] += len(subscribers)
-            entry["totalRooms"] += 1
-        return counts
-
 
 def _current_seqs(rooms: list[str]) -> dict[str, int]:
     from realtime.models import RoomSequence

@@ -128,7 +128,7 @@ def _send_committed(rows: list[RoomEvent]) -> None:
             exc,
         )
         return
-    RoomEvent.objects.filter(pk__in=[row.pk for row in rows]).update(published=True)
+    mark_published(rows)
 
 
 def unpublished(limit: int = 500) -> list[RoomEvent]:

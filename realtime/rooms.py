@@ -43,10 +43,6 @@ def get_room_type(name: str) -> RoomType:
         ) from None
 
 
-def room_types() -> dict[str, RoomType]:
-    return dict(_registry)
-
-
 def group_name(room: str) -> str:
     """The Channels group of a room: `order:ab12` -> `room.order.ab12`."""
     return "room." + room.replace(":", ".")

@@ -41,29 +41,28 @@ NO_REPLY = {"heartbeat_ack"}
 ACK_TIMEOUT = 10.0
 
 
-def _new_order(data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "orderId": data.get("orderId"),
-        "orderNo": data.get("dailyNum"),
-        "items": data.get("items"),
-        "totalPrice": data.get("totalAmount"),
-        "createdAt": data.get("createdAt"),
-    }
-
-
-def _order_ready(data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "orderId": data.get("orderId"),
-        "orderNo": data.get("dailyNum"),
-        "status": data.get("status"),
-        "updatedAt": data.get("updatedAt"),
-    }
-
-
-# (room type, event) -> (dialect name, payload builder): the original names.
-DIALECT = {
-    ("kitchen", "order:created"): ("new_order", _new_order),
-    ("order", "order:ready"): ("order_ready", _order_ready),
+# (room type, event) -> (dialect name, {dialect field: Tidings field}): the
+# original names and payloads (`orderNo` is `dailyNum`, `totalPrice` is `totalAmount`).
+DIALECT: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
+    ("kitchen", "order:created"): (
+        "new_order",
+        {
+            "orderId": "orderId",
+            "orderNo": "dailyNum",
+            "items": "items",
+            "totalPrice": "totalAmount",
+            "createdAt": "createdAt",
+        },
+    ),
+    ("order", "order:ready"): (
+        "order_ready",
+        {
+            "orderId": "orderId",
+            "orderNo": "dailyNum",
+            "status": "status",
+            "updatedAt": "updatedAt",
+        },
+    ),
 }
 
 
@@ -113,8 +112,10 @@ def emits_for(frame: dict[str, Any]) -> list[tuple[str, Any]]:
     room, seq = frame.get("room"), frame.get("seq")
     if room is not None and seq is not None:
         room_type = room.partition(":")[0]
-        name, build = DIALECT.get((room_type, event), (event, None))
-        payload = build(data) if build is not None and isinstance(data, dict) else data
+        name, fields = DIALECT.get((room_type, event), (event, None))
+        payload = data
+        if fields is not None and isinstance(data, dict):
+            payload = {new: data.get(old) for new, old in fields.items()}
         return [(name, (payload, {"room": room, "seq": seq}))]
     if event == "join_room_success" and isinstance(data, dict):
         if data.get("roomType") == "kitchen":

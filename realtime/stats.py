@@ -6,6 +6,7 @@ a key that expires unless refreshed, and the stats view adds them up.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -106,8 +107,6 @@ _async_clients: dict[int, Any] = {}
 async def publish_snapshot() -> None:
     if not settings.REDIS_URL:
         return
-    import asyncio
-
     from redis import asyncio as aioredis
 
     loop_id = id(asyncio.get_running_loop())
@@ -121,8 +120,6 @@ async def publish_snapshot() -> None:
 
 
 async def remove_snapshot() -> None:
-    import asyncio
-
     client = _async_clients.pop(id(asyncio.get_running_loop()), None)
     if client is not None:
         try:
