@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from menus.events import menu_item_data
-from menus.models import Category, MenuItem, Option, OptionGroup
+from menus.models import Category, MenuItem
 
 
 def menu_items() -> QuerySet[MenuItem]:
-    return MenuItem.objects.select_related("category").prefetch_related(
-        Prefetch(
-            "option_groups",
-            queryset=OptionGroup.objects.prefetch_related(
-                Prefetch("options", queryset=Option.objects.all())
-            ),
-        )
-    )
+    return MenuItem.objects.prefetch_related("option_groups__options")
 
 
 def menu_get(*, menu_id: int) -> MenuItem | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,10 +24,31 @@ def _item(menu_id: int) -> MenuItem:
     return item
 
 
-def _publish_item_sold_out(item: MenuItem, when: datetime) -> None:
-    data = dict(events.menu_sold_out_changed_data(item, when))
+def _publish_sold_out(event: str, data: Mapping[str, Any]) -> None:
+    payload = dict(data)
     for room in events.SOLD_OUT_ROOMS:
-        realtime.publish(room, events.MENU_SOLD_OUT_CHANGED, data)
+        realtime.publish(room, event, payload)
+
+
+def _publish_item_sold_out(item: MenuItem, when: datetime) -> None:
+    _publish_sold_out(
+        events.MENU_SOLD_OUT_CHANGED, events.menu_sold_out_changed_data(item, when)
+    )
+
+
+def _publish_option_sold_out(option: Option, when: datetime) -> None:
+    _publish_sold_out(
+        events.OPTION_SOLD_OUT_CHANGED,
+        events.option_sold_out_changed_data(option, when),
+    )
+
+
+def _set_item_sold_out(item: MenuItem, is_sold_out: bool, now: datetime) -> None:
+    if item.is_sold_out != is_sold_out:
+        item.is_sold_out = is_sold_out
+        item.updated_at = now
+        item.save(update_fields=["is_sold_out", "updated_at"])
+        _publish_item_sold_out(item, now)
 
 
 @transaction.atomic
@@ -34,13 +56,8 @@ def menu_item_set_sold_out(
     *, menu_id: int, is_sold_out: bool, now: datetime | None = None
 ) -> MenuItem:
     """Mark an item sold out (or back); publishes `menu:sold_out_changed` on a change."""
-    now = now or timezone.now()
     item = _item(menu_id)
-    if item.is_sold_out != is_sold_out:
-        item.is_sold_out = is_sold_out
-        item.updated_at = now
-        item.save(update_fields=["is_sold_out", "updated_at"])
-        _publish_item_sold_out(item, now)
+    _set_item_sold_out(item, is_sold_out, now or timezone.now())
     return item
 
 
@@ -59,9 +76,7 @@ def option_set_sold_out(
         option.is_sold_out = is_sold_out
         option.updated_at = now
         option.save(update_fields=["is_sold_out", "updated_at"])
-        data = dict(events.option_sold_out_changed_data(option, now))
-        for room in events.SOLD_OUT_ROOMS:
-            realtime.publish(room, events.OPTION_SOLD_OUT_CHANGED, data)
+        _publish_option_sold_out(option, now)
     return option
 
 
@@ -115,7 +130,7 @@ def menu_item_update(
         item.updated_at = now
         item.save()
     if sold_out is not None:
-        item = menu_item_set_sold_out(menu_id=menu_id, is_sold_out=sold_out, now=now)
+        _set_item_sold_out(item, sold_out, now)
     return item
 
 
@@ -147,7 +162,5 @@ def option_save(*, option: Option, now: datetime | None = None) -> Option:
     option.updated_at = now
     option.save()
     if before is not None and before.is_sold_out != option.is_sold_out:
-        data = dict(events.option_sold_out_changed_data(option, now))
-        for room in events.SOLD_OUT_ROOMS:
-            realtime.publish(room, events.OPTION_SOLD_OUT_CHANGED, data)
+        _publish_option_sold_out(option, now)
     return option

@@ -5,9 +5,9 @@ REST responses use the same builders, so the socket and the API never disagree.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, NotRequired, TypedDict
 
+from orders import rooms
 from orders.models import Cell, CellLedger, KioskSetting, Order, OrderItem
 from realtime.auth import user_summary
 
@@ -18,17 +18,13 @@ ORDER_CANCELLED = "order:cancelled"
 CELL_BALANCE_CHANGED = "cell:balance_changed"
 SETTINGS_CHANGED = "settings:changed"
 
-KITCHEN = "kitchen"
-ADMIN = "admin"
-KIOSK = "kiosk"
+KITCHEN = rooms.KITCHEN.name
+ADMIN = rooms.ADMIN.name
+KIOSK = rooms.KIOSK.name
 
 
 def order_room(order_id: str) -> str:
-    return f"order:{order_id}"
-
-
-def iso(when: datetime | None) -> str | None:
-    return when.isoformat() if when else None
+    return rooms.ORDER.room_name(order_id)
 
 
 class CellInfo(TypedDict):

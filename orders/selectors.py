@@ -66,11 +66,8 @@ def cell_list() -> QuerySet[Cell]:
 
 
 def cell_ledger(*, cell_id: int, limit: int = 100) -> list[CellLedger]:
-    return list(
-        CellLedger.objects.filter(cell_id=cell_id).select_related(
-            "cell", "order", "actor"
-        )[:limit]
-    )
+    ledger = CellLedger.objects.filter(cell_id=cell_id)
+    return list(ledger.select_related("order", "actor")[:limit])
 
 
 def setting_get(key: str) -> Any:

@@ -356,12 +356,19 @@ def order_create(
     entry = None
     if cell_id is not None:
         # Take the balance first (lock order: cell, counter, rooms).
-        entry = _take_payment(cell_id, total, now, actor)
+        entry = _cell_move(
+            cell_id=cell_id,
+            amount=-total,
+            kind=LedgerType.PAYMENT,
+            now=now,
+            actor=actor,
+        )
     order.daily_num = _next_daily_num(day)
     order.save(force_insert=True)
     if entry is not None:
         entry.order = order
         entry.save(update_fields=["order"])
+        order.cell = entry.cell
     lines = OrderItem.objects.bulk_create(
         [OrderItem(order=order, **snapshot) for snapshot in snapshots]
     )
@@ -372,8 +379,6 @@ def order_create(
         actor=_actor(actor),
         created_at=now,
     )
-    if order.cell_id is not None:
-        order.cell = Cell.objects.get(pk=order.cell_id)
     _publish(
         [events.KITCHEN, events.ADMIN],
         events.ORDER_CREATED,
@@ -382,16 +387,6 @@ def order_create(
     if entry is not None:
         _publish_balance(entry)
     return order
-
-
-def _take_payment(cell_id: int, total: int, now: datetime, actor: Any) -> CellLedger:
-    return _cell_move(
-        cell_id=cell_id,
-        amount=-total,
-        kind=LedgerType.PAYMENT,
-        now=now,
-        actor=actor,
-    )
 
 
 def _locked_order(order_id: str) -> Order:
@@ -403,6 +398,36 @@ def _locked_order(order_id: str) -> Order:
     if order is None:
         raise DomainError("Order not found", code=NOT_FOUND, status=404)
     return order
+
+
+def _set_status(
+    order: Order,
+    status: str,
+    *,
+    kind: str,
+    actor: Any,
+    now: datetime,
+    reason: str = "",
+) -> str:
+    """Save `order` at `status` and log the change; return the status it left."""
+    previous = order.status
+    order.status = status
+    order.updated_at = now
+    fields = ["status", "updated_at"]
+    if kind == LogKind.CANCEL:
+        order.cancel_reason = reason
+        fields.append("cancel_reason")
+    order.save(update_fields=fields)
+    OrderStatusLog.objects.create(
+        order=order,
+        kind=kind,
+        from_status=previous,
+        to_status=status,
+        actor=_actor(actor),
+        reason=reason,
+        created_at=now,
+    )
+    return previous
 
 
 def _publish_status(order: Order, previous: str) -> None:
@@ -437,18 +462,7 @@ def order_status_change(
             status=409,
             details={"from": order.status, "to": status},
         )
-    previous = order.status
-    order.status = status
-    order.updated_at = now
-    order.save(update_fields=["status", "updated_at"])
-    OrderStatusLog.objects.create(
-        order=order,
-        kind=LogKind.MOVE,
-        from_status=previous,
-        to_status=status,
-        actor=_actor(actor),
-        created_at=now,
-    )
+    previous = _set_status(order, status, kind=LogKind.MOVE, actor=actor, now=now)
     _publish_status(order, previous)
     return order
 
@@ -468,19 +482,13 @@ def order_cancel(
             status=409,
             details={"from": order.status, "to": Status.CANCELLED},
         )
-    previous = order.status
-    order.status = Status.CANCELLED
-    order.cancel_reason = reason
-    order.updated_at = now
-    order.save(update_fields=["status", "cancel_reason", "updated_at"])
-    OrderStatusLog.objects.create(
-        order=order,
+    _set_status(
+        order,
+        Status.CANCELLED,
         kind=LogKind.CANCEL,
-        from_status=previous,
-        to_status=Status.CANCELLED,
-        actor=_actor(actor),
+        actor=actor,
+        now=now,
         reason=reason,
-        created_at=now,
     )
     refund = None
     if order.cell_id is not None and order.total_amount:
@@ -523,17 +531,8 @@ def order_undo(
             code=INVALID_TRANSITION,
             status=409,
         )
-    previous = order.status
-    order.status = last.from_status
-    order.updated_at = now
-    order.save(update_fields=["status", "updated_at"])
-    OrderStatusLog.objects.create(
-        order=order,
-        kind=LogKind.UNDO,
-        from_status=previous,
-        to_status=order.status,
-        actor=_actor(actor),
-        created_at=now,
+    previous = _set_status(
+        order, last.from_status, kind=LogKind.UNDO, actor=actor, now=now
     )
     _publish_status(order, previous)
     return order

@@ -40,22 +40,13 @@ class OrderListView(APIView):
         data = OrderCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.order_create(
-            items=[
-                {
-                    k: v
-                    for k, v in line.items()
-                    if k in ("menuId", "quantity", "options")
-                }
-                for line in data.validated_data["items"]
-            ],
+            items=data.validated_data["items"],
             pay_type=data.validated_data["payType"],
             cell_id=data.validated_data.get("cellId"),
             actor=request.user,
         )
-        order = selectors.order_get(order_id=order.pk)
         return Response(
-            events.order_created_data(order, list(order.items.all())),  # type: ignore[union-attr]
-            status=201,
+            events.order_created_data(order, list(order.items.all())), status=201
         )
 
     @extend_schema(
