@@ -60,15 +60,13 @@ class ChatConsumer(RealtimeConsumer):
             raise ProtocolError(
                 ErrorCode.VALIDATION_ERROR, "lastSeq must be a non-negative integer"
             )
+        room = CHAT.room_name(session_id)
         # Membership is the room's join rule (UNAUTHORIZED -> close 4403).
         await self.join(
-            CHAT,
-            CHAT.room_name(session_id),
-            session_id,
-            int(last_seq) if last_seq is not None else None,
+            CHAT, room, session_id, int(last_seq) if last_seq is not None else None
         )
         self.session_id = session_id
-        self.room = CHAT.room_name(session_id)
+        self.room = room
         self.me = chat_events.user_data(self.user)
         try:
             first, online = await presence.get_store().connect(
@@ -80,13 +78,31 @@ class ChatConsumer(RealtimeConsumer):
             logger.warning("presence store unavailable", exc_info=True)
             first, online = True, [self.me]
         self.present = True
-        data = dict(chat_events.presence_data(self.me, online))
         if first:
-            await abroadcast_volatile(self.room, chat_events.PRESENCE_JOINED, data)
+            await self._announce(chat_events.PRESENCE_JOINED, online)
         else:
             # Already online elsewhere: only this socket needs the list.
-            self.send_frame(chat_events.PRESENCE_JOINED, data)
+            self.send_frame(
+                chat_events.PRESENCE_JOINED,
+                dict(chat_events.presence_data(self.me, online)),
+            )
         presence.local.add(self)
+
+    async def _announce(self, event: str, online: presence.Online) -> None:
+        """Tell the room that this socket's user joined or left (volatile)."""
+        assert self.me is not None
+        await abroadcast_volatile(
+            self.room, event, dict(chat_events.presence_data(self.me, online))
+        )
+
+    async def _broadcast_typing(self, is_typing: bool) -> None:
+        assert self.me is not None
+        self.typing = is_typing
+        await abroadcast_volatile(
+            self.room,
+            chat_events.TYPING,
+            dict(chat_events.typing_data(self.me, is_typing)),
+        )
 
     def deliver(self, room: str, seq: int | None, event: str, text: str) -> None:
         if event == chat_events.MEMBER_REMOVED and self._removes_me(text):
@@ -117,11 +133,7 @@ class ChatConsumer(RealtimeConsumer):
             logger.warning("presence refresh failed", exc_info=True)
             return
         if back:
-            await abroadcast_volatile(
-                self.room,
-                chat_events.PRESENCE_JOINED,
-                dict(chat_events.presence_data(self.me, online)),
-            )
+            await self._announce(chat_events.PRESENCE_JOINED, online)
 
     async def on_disconnected(self) -> None:
         presence.local.discard(self)
@@ -129,12 +141,7 @@ class ChatConsumer(RealtimeConsumer):
             return
         self.present = False
         if self.typing:
-            self.typing = False
-            await abroadcast_volatile(
-                self.room,
-                chat_events.TYPING,
-                dict(chat_events.typing_data(self.me, False)),
-            )
+            await self._broadcast_typing(False)
         try:
             last, online = await presence.get_store().disconnect(
                 self.session_id, self.me["id"], self.connection_id
@@ -144,17 +151,13 @@ class ChatConsumer(RealtimeConsumer):
             logger.warning("presence store unavailable", exc_info=True)
             return
         if last:
-            await abroadcast_volatile(
-                self.room,
-                chat_events.PRESENCE_LEFT,
-                dict(chat_events.presence_data(self.me, online)),
-            )
+            await self._announce(chat_events.PRESENCE_LEFT, online)
 
     async def handle_message(self, data: dict[str, Any], ref: str | None) -> None:
         payload = await database_sync_to_async(_post)(self.session_id, self.user, data)
         self.send_frame(chat_events.MESSAGE_SENT, payload, ref)
         if self.typing:
-            await self.handle_typing({"isTyping": False}, None)
+            await self._broadcast_typing(False)
 
     async def handle_typing(self, data: dict[str, Any], ref: str | None) -> None:
         is_typing = data.get("isTyping")
@@ -162,13 +165,7 @@ class ChatConsumer(RealtimeConsumer):
             raise ProtocolError(
                 ErrorCode.VALIDATION_ERROR, "isTyping must be a boolean"
             )
-        assert self.me is not None
-        self.typing = is_typing
-        await abroadcast_volatile(
-            self.room,
-            chat_events.TYPING,
-            dict(chat_events.typing_data(self.me, is_typing)),
-        )
+        await self._broadcast_typing(is_typing)
         if ref is not None:
             self.send_frame(chat_events.TYPING_SUCCESS, {"isTyping": is_typing}, ref)
 

@@ -21,10 +21,6 @@ class ChatSession(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def room(self) -> str:
-        return f"chat:{self.pk}"
-
 
 class ChatMember(models.Model):
     session = models.ForeignKey(

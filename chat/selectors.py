@@ -17,6 +17,18 @@ MAX_PAGE = 200
 
 def session_list(*, user: Any) -> list[dict[str, Any]]:
     """The user's sessions, newest activity first, each with its unread count."""
+    return _sessions_of(user)
+
+
+def session_detail(*, session: ChatSession, user: Any) -> dict[str, Any]:
+    """One session as `session_list` shows it (reading only that session)."""
+    entries = _sessions_of(user, session_id=session.pk)
+    if entries:
+        return entries[0]
+    return session_data(session, _members_of([session.pk]).get(session.pk, []), 0)
+
+
+def _sessions_of(user: Any, *, session_id: int | None = None) -> list[dict[str, Any]]:
     last_read = ChatMember.objects.filter(
         session=OuterRef("session"), user=user
     ).values("last_read_message_id")[:1]
@@ -29,21 +41,20 @@ def session_list(*, user: Any) -> list[dict[str, Any]]:
         .annotate(n=Count("id"))
         .values("n")
     )
-    rows = (
-        ChatSession.objects.filter(members__user=user)
-        .annotate(
-            unread=Coalesce(Subquery(unread), Value(0), output_field=IntegerField()),
-            last_id=Coalesce(
-                Subquery(
-                    ChatMessage.objects.filter(session=OuterRef("pk"))
-                    .order_by("-id")
-                    .values("id")[:1]
-                ),
-                Value(0),
+    rows = ChatSession.objects.filter(members__user=user)
+    if session_id is not None:
+        rows = rows.filter(pk=session_id)
+    rows = rows.annotate(
+        unread=Coalesce(Subquery(unread), Value(0), output_field=IntegerField()),
+        last_id=Coalesce(
+            Subquery(
+                ChatMessage.objects.filter(session=OuterRef("pk"))
+                .order_by("-id")
+                .values("id")[:1]
             ),
-        )
-        .order_by("-last_id", "-pk")
-    )
+            Value(0),
+        ),
+    ).order_by("-last_id", "-pk")
     sessions = list(rows)
     members = _members_of([s.pk for s in sessions])
     last = {
@@ -56,13 +67,6 @@ def session_list(*, user: Any) -> list[dict[str, Any]]:
         session_data(s, members.get(s.pk, []), s.unread, last.get(s.pk))
         for s in sessions
     ]
-
-
-def session_detail(*, session: ChatSession, user: Any) -> dict[str, Any]:
-    for entry in session_list(user=user):
-        if entry["id"] == session.pk:
-            return entry
-    return session_data(session, _members_of([session.pk]).get(session.pk, []), 0)
 
 
 def _members_of(session_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -99,20 +103,6 @@ def session_data(
     }
 
 
-def parse_cursor(value: Any, name: str) -> int | None:
-    from realtime.errors import DomainError
-
-    if value in (None, ""):
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise DomainError(f"{name} must be an integer") from None
-    if number < 0:
-        raise DomainError(f"{name} must not be negative")
-    return number
-
-
 def message_history(
     *,
     session_id: int,
@@ -130,16 +120,13 @@ def message_history(
     limit = max(1, min(limit, MAX_PAGE))
     seq = current_seq(events.room_of(session_id))
     rows = ChatMessage.objects.filter(session_id=session_id).select_related("author")
+    if before is not None:
+        rows = rows.filter(pk__lt=before)
     if after is not None:
-        rows = rows.filter(pk__gt=after)
-        if before is not None:
-            rows = rows.filter(pk__lt=before)
-        page = list(rows.order_by("pk")[: limit + 1])
+        page = list(rows.filter(pk__gt=after).order_by("pk")[: limit + 1])
         has_more = len(page) > limit
         page = page[:limit]
     else:
-        if before is not None:
-            rows = rows.filter(pk__lt=before)
         page = list(rows.order_by("-pk")[: limit + 1])
         has_more = len(page) > limit
         page = page[:limit][::-1]

@@ -22,7 +22,7 @@ from channels.db import database_sync_to_async
 from django.db import close_old_connections
 from django.utils import timezone
 
-from monitoring import conf, services
+from monitoring import conf, selectors, services
 from monitoring.models import CheckResult, Endpoint
 from monitoring.services import CheckOutcome, EndpointNotFound
 
@@ -80,7 +80,9 @@ async def perform_check(client: httpx.AsyncClient, endpoint: Endpoint) -> CheckO
 
 def check_now(*, endpoint_id: int | str) -> CheckResult:
     """Check one endpoint right away (the check-now button), synchronously."""
-    endpoint = services._get_plain(endpoint_id)
+    endpoint = selectors.endpoint_get(endpoint_id=endpoint_id)
+    if endpoint is None:
+        raise EndpointNotFound(f"Endpoint {endpoint_id} not found")
 
     async def run() -> CheckOutcome:
         async with make_client() as client:

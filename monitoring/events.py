@@ -74,7 +74,7 @@ def endpoint_data(endpoint: Endpoint) -> dict[str, Any]:
         "body": endpoint.body,
         "intervalSeconds": endpoint.interval_seconds,
         "timeoutSeconds": endpoint.timeout_seconds,
-        "expectedStatus": f"{endpoint.expected_status_min}-{endpoint.expected_status_max}",
+        "expectedStatus": endpoint.expected_status,
         "keyword": endpoint.keyword,
         "keywordMode": endpoint.keyword_mode,
         "degradedThresholdMs": endpoint.degraded_threshold_ms,
@@ -90,6 +90,15 @@ def endpoint_data(endpoint: Endpoint) -> dict[str, Any]:
         "statusChangedAt": iso(endpoint.status_changed_at),
         "nextCheckAt": iso(endpoint.next_check_at),
     }
+
+
+class EndpointChanged(TypedDict):
+    endpoint: dict[str, Any]
+
+
+def endpoint_changed(endpoint: Endpoint) -> EndpointChanged:
+    """The payload of endpoint:created and endpoint:updated."""
+    return {"endpoint": endpoint_data(endpoint)}
 
 
 def check_completed(endpoint: Endpoint, check: CheckResult) -> CheckCompleted:
@@ -149,7 +158,7 @@ def incident_data(incident: Incident) -> dict[str, Any]:
         "failureCount": incident.failure_count,
         "firstError": incident.first_error or None,
         "notes": incident.notes,
-        "isOpen": incident.resolved_at is None,
+        "isOpen": incident.is_open,
         "durationSeconds": incident.duration_seconds()
         if incident.resolved_at
         else None,

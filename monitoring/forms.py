@@ -8,23 +8,12 @@ from typing import Any
 from django import forms
 
 from monitoring.models import Endpoint, KeywordMode
+from monitoring.services import FIELDS
 
-# form field -> API field of the services
+# form field -> API field of the services (form fields are named as the model's)
 API_NAMES = {
-    "name": "name",
-    "url": "url",
-    "method": "method",
-    "interval_seconds": "intervalSeconds",
-    "timeout_seconds": "timeoutSeconds",
+    **{field: key for key, field in FIELDS.items()},
     "expected_status": "expectedStatus",
-    "keyword": "keyword",
-    "keyword_mode": "keywordMode",
-    "degraded_threshold_ms": "degradedThresholdMs",
-    "failure_threshold": "failureThreshold",
-    "recovery_threshold": "recoveryThreshold",
-    "is_active": "isActive",
-    "headers": "headers",
-    "body": "body",
 }
 
 
@@ -60,7 +49,7 @@ class EndpointForm(forms.Form):
             "method": endpoint.method,
             "interval_seconds": endpoint.interval_seconds,
             "timeout_seconds": endpoint.timeout_seconds,
-            "expected_status": f"{endpoint.expected_status_min}-{endpoint.expected_status_max}",
+            "expected_status": endpoint.expected_status,
             "keyword": endpoint.keyword,
             "keyword_mode": endpoint.keyword_mode,
             "degraded_threshold_ms": endpoint.degraded_threshold_ms,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.utils import timezone
 
@@ -74,6 +76,11 @@ class Endpoint(models.Model):
 
     def expects(self, status_code: int) -> bool:
         return self.expected_status_min <= status_code <= self.expected_status_max
+
+    @property
+    def expected_status(self) -> str:
+        """The accepted status codes as the API writes them: `200-299`."""
+        return f"{self.expected_status_min}-{self.expected_status_max}"
 
 
 class CheckResult(models.Model):
@@ -156,7 +163,7 @@ class Incident(models.Model):
     def is_open(self) -> bool:
         return self.resolved_at is None
 
-    def duration_seconds(self, now=None) -> int:  # type: ignore[no-untyped-def]
+    def duration_seconds(self, now: datetime | None = None) -> int:
         end = self.resolved_at or now or timezone.now()
         return int((end - self.started_at).total_seconds())
 

@@ -27,9 +27,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def endpoint_detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     _staff(request)
-    try:
-        endpoint = services._get_plain(endpoint_id)
-    except DomainError:
+    endpoint = selectors.endpoint_get(endpoint_id=endpoint_id)
+    if endpoint is None:
         return HttpResponse("Endpoint not found", status=404)
     incidents = selectors.incidents(endpoint_id=endpoint.pk)[:20]
     return render(
@@ -56,9 +55,8 @@ def endpoint_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     _staff(request)
-    try:
-        endpoint = services._get_plain(endpoint_id)
-    except DomainError:
+    endpoint = selectors.endpoint_get(endpoint_id=endpoint_id)
+    if endpoint is None:
         return HttpResponse("Endpoint not found", status=404)
     form = EndpointForm.for_endpoint(endpoint, request.POST or None)
     if request.method == "POST":
@@ -76,12 +74,13 @@ def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 
 
 def status_page(request: HttpRequest) -> HttpResponse:
+    incidents = selectors.open_incidents()
     return render(
         request,
         "monitoring/status.html",
         {
-            "status": selectors.public_status(),
-            "incidents": selectors.open_incidents(),
+            "status": selectors.public_status(open_now=incidents),
+            "incidents": incidents,
             "now": timezone.now(),
         },
     )

@@ -6,7 +6,7 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from monitoring import events
@@ -19,6 +19,13 @@ WINDOWS = {
     "30d": timedelta(days=30),
 }
 OK = (Status.UP, Status.DEGRADED)
+
+
+def endpoint_get(*, endpoint_id: int | str) -> Endpoint | None:
+    try:
+        return Endpoint.objects.filter(pk=int(endpoint_id)).first()
+    except (ValueError, TypeError):
+        return None
 
 
 def uptime(endpoint_id: int, *, since: datetime) -> float | None:
@@ -67,12 +74,14 @@ def endpoint_stats(endpoint_id: int, *, now: datetime | None = None) -> dict[str
     }
 
 
-def recent_checks(endpoint_id: int, *, limit: int = 30) -> list[CheckResult]:
-    return list(
-        CheckResult.objects.filter(endpoint_id=endpoint_id).order_by(
-            "-checked_at", "-id"
-        )[:limit]
-    )
+def recent_checks(
+    endpoint_id: int, *, limit: int = 30, before: datetime | None = None
+) -> list[CheckResult]:
+    """The endpoint's last checks (older than `before` if given), newest first."""
+    query = CheckResult.objects.filter(endpoint_id=endpoint_id)
+    if before is not None:
+        query = query.filter(checked_at__lt=before)
+    return list(query.order_by("-checked_at", "-id")[:limit])
 
 
 def endpoint_summary(
@@ -100,7 +109,9 @@ def open_incidents() -> list[Incident]:
     )
 
 
-def incidents(*, open_only: bool | None = None, endpoint_id: int | None = None):  # type: ignore[no-untyped-def]
+def incidents(
+    *, open_only: bool | None = None, endpoint_id: int | None = None
+) -> QuerySet[Incident]:
     qs = Incident.objects.select_related("endpoint").order_by("-started_at", "-id")
     if open_only is True:
         qs = qs.filter(resolved_at__isnull=True)
@@ -130,9 +141,16 @@ def summary(*, now: datetime | None = None) -> dict[str, Any]:
     }
 
 
-def public_status(*, now: datetime | None = None) -> dict[str, Any]:
-    """The public status page: names and states only (no URLs, no errors)."""
+def public_status(
+    *, now: datetime | None = None, open_now: list[Incident] | None = None
+) -> dict[str, Any]:
+    """The public status page: names and states only (no URLs, no errors).
+
+    `open_now`: the open incidents, when the caller has read them already.
+    """
     now = now or timezone.now()
+    if open_now is None:
+        open_now = open_incidents()
     active = list(Endpoint.objects.filter(is_active=True))
     states = {e.status for e in active}
     if Status.DOWN in states:
@@ -159,7 +177,7 @@ def public_status(*, now: datetime | None = None) -> dict[str, Any]:
                 "endpointName": i.endpoint.name,
                 "startedAt": events.iso(i.started_at),
             }
-            for i in open_incidents()
+            for i in open_now
         ],
         "timestamp": events.iso(now),
     }

@@ -69,8 +69,8 @@ def classify(endpoint: Endpoint, outcome: CheckOutcome) -> tuple[str, str, bool]
     if not endpoint.expects(outcome.status_code):
         return (
             Status.DOWN,
-            f"Unexpected status {outcome.status_code} (expected "
-            f"{endpoint.expected_status_min}-{endpoint.expected_status_max})",
+            f"Unexpected status {outcome.status_code} "
+            f"(expected {endpoint.expected_status})",
             False,
         )
     slow = (
@@ -311,13 +311,6 @@ def _get(endpoint_id: int | str) -> Endpoint:
         raise EndpointNotFound(f"Endpoint {endpoint_id} not found") from None
 
 
-def _get_plain(endpoint_id: int | str) -> Endpoint:
-    try:
-        return Endpoint.objects.get(pk=int(endpoint_id))
-    except (Endpoint.DoesNotExist, ValueError, TypeError):
-        raise EndpointNotFound(f"Endpoint {endpoint_id} not found") from None
-
-
 @transaction.atomic
 def endpoint_create(*, data: dict[str, Any], now: datetime | None = None) -> Endpoint:
     """Create an endpoint from API fields; it is due for its first check at once."""
@@ -325,9 +318,7 @@ def endpoint_create(*, data: dict[str, Any], now: datetime | None = None) -> End
     _apply(endpoint, data)
     endpoint.save()
     _publish_both(
-        endpoint.pk,
-        events.ENDPOINT_CREATED,
-        {"endpoint": events.endpoint_data(endpoint)},
+        endpoint.pk, events.ENDPOINT_CREATED, events.endpoint_changed(endpoint)
     )
     return endpoint
 
@@ -352,9 +343,7 @@ def endpoint_update(
         )
     endpoint.save()
     _publish_both(
-        endpoint.pk,
-        events.ENDPOINT_UPDATED,
-        {"endpoint": events.endpoint_data(endpoint)},
+        endpoint.pk, events.ENDPOINT_UPDATED, events.endpoint_changed(endpoint)
     )
     return endpoint
 

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from monitoring import checker, events, selectors, services
-from monitoring.models import CheckResult
+from monitoring.models import Endpoint
 from monitoring.serializers import (
     ChecksParams,
     EndpointInput,
@@ -28,9 +28,16 @@ def _input(request: Request, *, partial: bool) -> dict[str, Any]:
     return dict(data.validated_data)
 
 
+def _endpoint(endpoint_id: int) -> Endpoint:
+    endpoint = selectors.endpoint_get(endpoint_id=endpoint_id)
+    if endpoint is None:
+        raise services.EndpointNotFound(f"Endpoint {endpoint_id} not found")
+    return endpoint
+
+
 def _detail(endpoint_id: int) -> dict[str, Any]:
     seq = current_seq(events.endpoint_room(endpoint_id))
-    endpoint = services._get_plain(endpoint_id)
+    endpoint = _endpoint(endpoint_id)
     data = selectors.endpoint_summary(endpoint)
     data["seq"] = seq
     data["incidents"] = [
@@ -83,11 +90,11 @@ class CheckNowView(APIView):
     )
     def post(self, request: Request, endpoint_id: int) -> Response:
         check = checker.check_now(endpoint_id=endpoint_id)
-        endpoint = services._get_plain(endpoint_id)
+        # The check saved `check.endpoint` as it is now: no need to read it again.
         return Response(
             {
                 "check": events.check_data(check),
-                "endpoint": events.endpoint_data(endpoint),
+                "endpoint": events.endpoint_data(check.endpoint),
             }
         )
 
@@ -124,16 +131,15 @@ class ChecksView(APIView):
         summary="Recent checks, newest first",
     )
     def get(self, request: Request, endpoint_id: int) -> Response:
-        services._get_plain(endpoint_id)
+        _endpoint(endpoint_id)
         params = ChecksParams(data=request.query_params)
         params.is_valid(raise_exception=True)
-        query = CheckResult.objects.filter(endpoint_id=endpoint_id)
-        if params.validated_data.get("before"):
-            query = query.filter(checked_at__lt=params.validated_data["before"])
-        limit = params.validated_data.get("limit", 100)
-        return Response(
-            [events.check_data(c) for c in query.order_by("-checked_at", "-id")[:limit]]
+        checks = selectors.recent_checks(
+            endpoint_id,
+            limit=params.validated_data.get("limit", 100),
+            before=params.validated_data.get("before"),
         )
+        return Response([events.check_data(c) for c in checks])
 
 
 class IncidentListView(APIView):
