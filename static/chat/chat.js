@@ -357,17 +357,18 @@
 
   function connect(seq) {
     var sid = String(current.id);
-    socket = Tidings.connect("/ws/chat/", { query: "sessionId=" + encodeURIComponent(sid) + "&lastSeq=" + seq });
+    // Every (re)connect starts from where this page is, so only the missed
+    // events come back.
+    var here = "chat:" + sid;
+    socket = Tidings.connect("/ws/chat/", { query: function () {
+      var r = this.rooms[here];
+      var last = r ? r.lastSeq : seq;
+      return "sessionId=" + encodeURIComponent(sid) + (last !== null ? "&lastSeq=" + last : "");
+    } });
     Tidings.bindIndicator(socket);
     socket.join("chat", { sessionId: sid }, seq);
     order.forEach(function (id) {
       if (String(id) !== sid) socket.join("chat", { sessionId: String(id) });
-    });
-    // Reconnect from where this page is, so only the missed events come back.
-    socket.on("close", function () {
-      var r = socket.rooms[room];
-      socket.options.query = "sessionId=" + encodeURIComponent(sid) +
-        (r && r.lastSeq !== null ? "&lastSeq=" + r.lastSeq : "");
     });
     socket.on("message:created", onMessageCreated);
     socket.on("presence:joined", function (data, frame) {

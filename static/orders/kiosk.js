@@ -302,9 +302,7 @@
     if (data.key === "kiosk_message") $("maintenance-message").textContent = data.value;
   });
   socket.on("order:status_changed", orderEvent);
-  socket.on("order:cancelled", function (data) {
-    if (state.placed && data.orderId === state.placed.orderId) $("confirm-status").textContent = "CANCELLED";
-  });
+  socket.on("order:cancelled", orderEvent);
   // Until the socket is up, show the menu from REST.
   loadMenu().then(renderCart);
   loadSettings();

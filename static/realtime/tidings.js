@@ -71,7 +71,9 @@
     var self = this;
     var url = wsUrl(this.path);
     var query = [];
-    if (this.options.query) query.push(this.options.query);
+    // `query` may be a function of this socket, read again on each (re)connect.
+    var extra = typeof this.options.query === "function" ? this.options.query.call(this) : this.options.query;
+    if (extra) query.push(extra);
     if (this.connectionId) query.push("resume=" + encodeURIComponent(this.connectionId));
     if (query.length) url += (url.indexOf("?") >= 0 ? "&" : "?") + query.join("&");
     var ws;
