@@ -84,10 +84,7 @@ async def run(clients: int, deflate: bool, ws_impl: str) -> dict[str, float]:
                 if frame.get("event") == "announcement":
                     return time.perf_counter()
 
-        token = httpx.post(
-            f"{server.base}/api/auth/token/",
-            json={"username": "admin", "password": "admin"},
-        ).json()["access"]
+        token = tools.login(server.base, "admin")
         waiters = [asyncio.ensure_future(receive(c)) for c in conns]
         sent = time.perf_counter()
         async with httpx.AsyncClient() as http:

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -443,10 +442,7 @@ async def main() -> None:
         publisher.stdin.write(f"{n}\n")
         publisher.stdin.flush()
 
-    token = httpx.post(
-        f"{server.base}/api/auth/token/",
-        json={"username": "barista", "password": "barista"},
-    ).json()["access"]
+    token = tools.login(server.base, "barista")
     results: list[Run] = []
     rss: dict[str, float] = {}
     try:

@@ -38,14 +38,12 @@ async def main() -> None:
     args = parser.parse_args()
 
     database = tools.Database()
-    extra = {"REDIS_URL": args.redis} if args.redis else {}
     env = tools.server_env(
         database,
         args.redis or None,
         HEARTBEAT_INTERVAL="300",
         MONITOR_IN_PROCESS="0",
         UVICORN_WS_PER_MESSAGE_DEFLATE="false",
-        **extra,
     )
     tools.manage(env, "migrate", "--noinput")
     tools.manage(env, "seed_demo")

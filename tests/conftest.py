@@ -100,6 +100,19 @@ def token_for(user: Any) -> str:
     return str(AccessToken.for_user(user))
 
 
+# -- published events ------------------------------------------------------------
+
+
+def published(room: str, event: str | None = None) -> list[dict[str, Any]]:
+    """Frames stored for a room (optionally of one event), oldest first."""
+    from realtime.models import RoomEvent
+
+    rows = RoomEvent.objects.filter(room=room).order_by("seq")
+    if event:
+        rows = rows.filter(event=event)
+    return [json.loads(r.frame) for r in rows]
+
+
 # -- sockets in process ---------------------------------------------------------
 
 

@@ -266,6 +266,19 @@ class Server:
         return Path(self.log.name).read_text()
 
 
+def login(base: str, username: str) -> str:
+    """An access token of a demo user (their password is their name)."""
+    import httpx
+
+    response = httpx.post(
+        f"{base}/api/auth/token/",
+        json={"username": username, "password": username},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()["access"]
+
+
 @contextlib.contextmanager
 def servers(env: dict[str, str], count: int = 1) -> Iterator[list[Server]]:
     started = [Server(env).start() for _ in range(count)]

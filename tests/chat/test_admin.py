@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from chat.models import ChatMember
-from realtime.models import RoomEvent
 from tests.chat.factories import session_with
+from tests.conftest import published
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client, django_user_model):
-    user = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
-    client.force_login(user)
-    return client
 
 
 def member_form(session, members, delete=(), add=()):  # type: ignore[no-untyped-def]
@@ -43,8 +34,8 @@ def member_form(session, members, delete=(), add=()):  # type: ignore[no-untyped
 
 
 def removals(session) -> list[int]:  # type: ignore[no-untyped-def]
-    rows = RoomEvent.objects.filter(room=f"chat:{session.pk}", event="member:removed")
-    return [json.loads(r.frame)["data"]["user"]["id"] for r in rows.order_by("seq")]
+    frames = published(f"chat:{session.pk}", "member:removed")
+    return [frame["data"]["user"]["id"] for frame in frames]
 
 
 def test_removing_a_member_in_the_admin_publishes_member_removed(

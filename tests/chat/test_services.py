@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from chat import selectors, services
 from chat.models import ChatMessage
 from realtime.errors import DomainError
-from realtime.models import RoomEvent
 from tests.chat.factories import post, session_with
+from tests.conftest import published as frames
 
 pytestmark = pytest.mark.django_db
-
-
-def frames(room: str) -> list[dict]:
-    return [
-        json.loads(f)
-        for f in RoomEvent.objects.filter(room=room)
-        .order_by("seq")
-        .values_list("frame", flat=True)
-    ]
-
-
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice")
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user("bob")
 
 
 def test_session_create_adds_creator_and_members(alice, bob):

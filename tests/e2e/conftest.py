@@ -116,6 +116,11 @@ def new_page(browser: Any, e2e_server: E2EServer) -> Iterator[Callable[..., Any]
         context.close()
 
 
+def auth_headers(base: str, user: str = "admin") -> dict[str, str]:
+    """The Authorization header of a demo user (their password is their name)."""
+    return {"Authorization": f"Bearer {tools.login(base, user)}"}
+
+
 def save_screenshot(page: Any, name: str) -> None:
     """Keep a screenshot for the README under docs/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

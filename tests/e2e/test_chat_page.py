@@ -7,7 +7,7 @@ import re
 import httpx
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import save_screenshot
+from tests.e2e.conftest import auth_headers, save_screenshot
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -93,11 +93,7 @@ def test_send_while_server_is_down_stays_pending_then_is_delivered_once(
     expect(bubbles(alice, "sent while offline")).to_have_count(1)
     save_screenshot(alice, "chat")
 
-    token = httpx.post(
-        f"{e2e_server.base}/api/auth/token/",
-        json={"username": "alice", "password": "alice"},
-    ).json()["access"]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = auth_headers(e2e_server.base, "alice")
     sessions = httpx.get(f"{e2e_server.base}/api/chat/sessions/", headers=headers)
     session = next(s for s in sessions.json() if s["title"] == "Alice & Bob")
     page = httpx.get(
@@ -108,15 +104,8 @@ def test_send_while_server_is_down_stays_pending_then_is_delivered_once(
     assert contents.count("sent while offline") == 1
 
 
-def api_token(base: str, user: str) -> dict[str, str]:
-    access = httpx.post(
-        f"{base}/api/auth/token/", json={"username": user, "password": user}
-    ).json()["access"]
-    return {"Authorization": f"Bearer {access}"}
-
-
 def test_scrolling_up_loads_older_history(new_page, e2e_server):
-    alice_auth = api_token(e2e_server.base, "alice")
+    alice_auth = auth_headers(e2e_server.base, "alice")
     bob_id = next(
         m["id"]
         for s in httpx.get(

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import save_screenshot
+from tests.e2e.conftest import auth_headers, save_screenshot
 from tests.monitoring.target import Target
 
 BLOCK_WEBSOCKETS = """
@@ -46,15 +46,8 @@ def target() -> Iterator[Target]:
 
 @pytest.fixture(scope="module")
 def api(e2e_server: Any) -> Iterator[httpx.Client]:
-    token = httpx.post(
-        e2e_server.base + "/api/auth/token/",
-        json={"username": "admin", "password": "admin"},
-        timeout=10,
-    ).json()["access"]
     with httpx.Client(
-        base_url=e2e_server.base,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=15,
+        base_url=e2e_server.base, headers=auth_headers(e2e_server.base), timeout=15
     ) as client:
         yield client
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import save_screenshot
+from tests.e2e.conftest import auth_headers, save_screenshot
 
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 1024, "height": 768}
@@ -29,15 +29,6 @@ def live(page, path):
     page.goto(path)
     expect(page.locator("#conn-indicator")).to_have_attribute("data-state", "live")
     return page
-
-
-def token(server, user="admin"):
-    response = httpx.post(
-        f"{server.base}/api/auth/token/",
-        json={"username": user, "password": user},
-        timeout=10,
-    )
-    return {"Authorization": f"Bearer {response.json()['access']}"}
 
 
 def menu_id(server, name):
@@ -224,7 +215,7 @@ def test_a_menu_item_named_like_html_shows_as_text_everywhere(new_page, e2e_serv
     created = httpx.post(
         f"{e2e_server.base}/api/menus/",
         json={"categoryId": category["id"], "name": XSS, "price": 1000},
-        headers=token(e2e_server),
+        headers=auth_headers(e2e_server.base),
         timeout=10,
     )
     assert created.status_code == 201, created.text
@@ -244,7 +235,7 @@ def test_a_menu_item_named_like_html_shows_as_text_everywhere(new_page, e2e_serv
     httpx.patch(
         f"{e2e_server.base}/api/menus/{created.json()['id']}/",
         json={"isActive": False},
-        headers=token(e2e_server),
+        headers=auth_headers(e2e_server.base),
         timeout=10,
     )
 

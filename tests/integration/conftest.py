@@ -65,19 +65,8 @@ class Socket:
         await self.conn.close()
 
 
-def login(base: str, username: str) -> str:
-    """An access token of a demo user (their password is their name)."""
-    response = httpx.post(
-        f"{base}/api/auth/token/",
-        json={"username": username, "password": username},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return response.json()["access"]
-
-
 def admin_token(base: str) -> str:
-    return login(base, "admin")
+    return tools.login(base, "admin")
 
 
 def first_item(base: str) -> dict[str, Any]:
@@ -103,6 +92,18 @@ def place_order(base: str, quantity: int = 2) -> dict[str, Any]:
     )
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def move(base: str, token: str, order_id: str, *statuses: str) -> None:
+    """Move an order through `statuses` over REST, as a barista does."""
+    for status in statuses:
+        response = httpx.patch(
+            f"{base}/api/orders/{order_id}/status/",
+            json={"status": status},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import websockets
 
-from tests.integration.conftest import Socket, login
+from tests.integration.conftest import Socket
+from tests.tools import login
 
 # Short presence timings keep the crash test fast; the bound asserted is the
 # protocol's 60 s, and the figure is printed.

@@ -10,6 +10,7 @@ import websockets
 
 from tests.integration.conftest import Socket, admin_token
 from tests.monitoring.target import Target
+from tests.tools import login
 
 
 async def next_for(sock: Socket, event: str, endpoint_id: int) -> dict:
@@ -57,11 +58,7 @@ async def test_in_process_checker_publishes_to_staff_socket(server):
 
 
 async def test_non_staff_socket_is_closed_4403(server):
-    token = httpx.post(
-        f"{server.base}/api/auth/token/",
-        json={"username": "alice", "password": "alice"},
-        timeout=10,
-    ).json()["access"]
+    token = login(server.base, "alice")
     sock = await Socket.open(f"{server.ws}/ws/monitoring/?token={token}")
     error = await sock.expect("error")
     assert error["data"]["code"] == "UNAUTHORIZED"

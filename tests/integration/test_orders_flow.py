@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.integration.conftest import Socket, first_item, login
+from tests.integration.conftest import Socket, first_item, move, place_order
+from tests.tools import login
 
 
 async def test_order_reaches_kitchen_then_customer_sees_it_ready(server):
@@ -14,14 +15,7 @@ async def test_order_reaches_kitchen_then_customer_sees_it_ready(server):
     reply = await kitchen.request("join_room", {"roomType": "kitchen"})
     assert reply["event"] == "join_room_success", reply
 
-    item = first_item(server.base)
-    response = httpx.post(
-        f"{server.base}/api/orders/",
-        json={"items": [{"menuId": item["id"], "quantity": 2}], "payType": "CASH"},
-        timeout=10,
-    )
-    assert response.status_code == 201, response.text
-    order = response.json()
+    order = place_order(server.base, quantity=2)
     created = await kitchen.expect("order:created")
     assert created["room"] == "kitchen"
     assert created["data"]["orderId"] == order["orderId"]
@@ -34,15 +28,7 @@ async def test_order_reaches_kitchen_then_customer_sees_it_ready(server):
     )
     assert reply["event"] == "join_room_success", reply
 
-    headers = {"Authorization": f"Bearer {token}"}
-    for status in ("MAKING", "READY"):
-        response = httpx.patch(
-            f"{server.base}/api/orders/{order['orderId']}/status/",
-            json={"status": status},
-            headers=headers,
-            timeout=10,
-        )
-        assert response.status_code == 200, response.text
+    move(server.base, token, order["orderId"], "MAKING", "READY")
 
     making = await customer.expect("order:status_changed")
     assert making["data"]["status"] == "MAKING"

@@ -22,7 +22,8 @@ import httpx
 import pytest
 
 from tests import tools
-from tests.integration.conftest import Socket, admin_token, first_item, login
+from tests.integration.conftest import Socket, admin_token, first_item
+from tests.tools import login
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 

@@ -17,7 +17,8 @@ import pytest
 import socketio
 
 from tests import tools
-from tests.integration.conftest import Socket, login, place_order
+from tests.integration.conftest import Socket, move, place_order
+from tests.tools import login
 
 CLIENT_VERSION = "4.8.1"
 SCRIPT = Path(__file__).with_name("sio_client.mjs")
@@ -49,17 +50,6 @@ def socketio_client_dir() -> str:
         if result.returncode != 0:
             tools.need(f"npm install socket.io-client failed: {result.stderr[-300:]}")
     return str(folder)
-
-
-def move(base: str, token: str, order_id: str, *statuses: str) -> None:
-    for status in statuses:
-        response = httpx.patch(
-            f"{base}/api/orders/{order_id}/status/",
-            json={"status": status},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
-        )
-        assert response.status_code == 200, response.text
 
 
 class NodeClient:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import token_for
-from tests.orders.conftest import published
+from tests.conftest import published, token_for
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,6 @@ closed port; the published room events must come out in exactly this order.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from asgiref.sync import sync_to_async
 
 from monitoring.checker import Monitor, claim_due
 from monitoring.models import Endpoint, Incident
-from realtime.models import RoomEvent
+from tests.conftest import published
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,14 +32,7 @@ class Clock:
         return self.now
 
 
-@sync_to_async
-def room_frames(room: str) -> list[dict]:
-    return [
-        json.loads(f)
-        for f in RoomEvent.objects.filter(room=room)
-        .order_by("seq")
-        .values_list("frame", flat=True)
-    ]
+room_frames = sync_to_async(published)
 
 
 async def test_event_sequence_through_up_down_incident_degraded_and_recovery(

@@ -48,13 +48,9 @@ def test_payload_keys_match_the_protocol(make_endpoint):
     assert events.check_completed(ep, check)["checkedAt"] == "2026-01-05T12:00:00Z"
 
 
-def test_admin_edit_is_published(client, make_user):
+def test_admin_edit_is_published(admin_client):
     from realtime.models import RoomEvent
 
-    admin = make_user("boss", staff=True)
-    admin.is_superuser = True
-    admin.save()
-    client.force_login(admin)
     ep = services.endpoint_create(data={"name": "A", "url": "http://127.0.0.1:9/"})
     form = {
         "name": "Renamed",
@@ -73,7 +69,7 @@ def test_admin_edit_is_published(client, make_user):
         "recovery_threshold": 2,
         "is_active": "on",
     }
-    reply = client.post(f"/admin/monitoring/endpoint/{ep.pk}/change/", form)
+    reply = admin_client.post(f"/admin/monitoring/endpoint/{ep.pk}/change/", form)
     assert reply.status_code == 302, reply.content[:2000]
     ep.refresh_from_db()
     assert ep.name == "Renamed"

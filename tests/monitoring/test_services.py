@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from monitoring import selectors, services
 from monitoring.models import CheckResult, CheckRollup, Endpoint, Incident, Status
 from monitoring.services import CheckOutcome
 from realtime.errors import DomainError
-from realtime.models import RoomEvent
+from tests.conftest import published as frames
 
 pytestmark = pytest.mark.django_db
 
@@ -24,15 +23,6 @@ REFUSED = CheckOutcome(error="ConnectError: connection refused")
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
-
-
-def frames(room: str) -> list[dict]:
-    return [
-        json.loads(f)
-        for f in RoomEvent.objects.filter(room=room)
-        .order_by("seq")
-        .values_list("frame", flat=True)
-    ]
 
 
 def names(room: str) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,7 +11,6 @@ import pytest
 
 from menus.models import Category, MenuItem, Option, OptionGroup
 from orders.models import Cell, CellLedger, LedgerType
-from realtime.models import RoomEvent
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -74,11 +72,3 @@ def make_cafe(balance: int = 10_000) -> Cafe:
 @pytest.fixture
 def cafe(db: Any) -> Cafe:
     return make_cafe()
-
-
-def published(room: str, event: str | None = None) -> list[dict[str, Any]]:
-    """Frames stored for a room (optionally of one event), oldest first."""
-    rows = RoomEvent.objects.filter(room=room).order_by("seq")
-    if event:
-        rows = rows.filter(event=event)
-    return [json.loads(r.frame) for r in rows]

@@ -17,16 +17,9 @@ from orders.models import (
     OrderItem,
     OrderStatusLog,
 )
-from tests.orders.conftest import published
+from tests.conftest import published
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client, django_user_model):
-    user = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
-    client.force_login(user)
-    return client
 
 
 def test_every_model_is_registered():

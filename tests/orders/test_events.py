@@ -6,7 +6,7 @@ import pytest
 
 from orders import services
 from realtime.errors import DomainError
-from tests.orders.conftest import published
+from tests.conftest import published
 
 pytestmark = pytest.mark.django_db
 
