@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -33,6 +33,7 @@ from orders.models import (
     Status,
 )
 from orders.selectors import SETTING_DEFAULTS, UNDO_WINDOW, business_day, setting_get
+from realtime.counters import next_value
 from realtime.errors import DomainError
 
 INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
@@ -300,14 +301,7 @@ def cell_create(*, name: str, balance: int = 0, actor: Any = None) -> Cell:
 
 def _next_daily_num(day: Any) -> int:
     """The day's next number; the counter row stays locked until commit."""
-    if not DailyCounter.objects.filter(day=day).update(last_num=F("last_num") + 1):
-        try:
-            with transaction.atomic():
-                DailyCounter.objects.create(day=day, last_num=1)
-            return 1
-        except IntegrityError:
-            DailyCounter.objects.filter(day=day).update(last_num=F("last_num") + 1)
-    return DailyCounter.objects.filter(day=day).values_list("last_num", flat=True).get()
+    return next_value(DailyCounter, "last_num", day=day)
 
 
 # -- orders ----------------------------------------------------------------------

@@ -21,11 +21,11 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from realtime import metrics
+from realtime.counters import next_value
 from realtime.models import RoomEvent, RoomSequence
 from realtime.rooms import group_name
 
@@ -43,16 +43,7 @@ def encode(payload: dict[str, Any]) -> str:
 
 
 def _next_seq(room: str) -> int:
-    if not RoomSequence.objects.filter(room=room).update(last_seq=F("last_seq") + 1):
-        try:
-            with transaction.atomic():
-                RoomSequence.objects.create(room=room, last_seq=1)
-            return 1
-        except IntegrityError:
-            RoomSequence.objects.filter(room=room).update(last_seq=F("last_seq") + 1)
-    return (
-        RoomSequence.objects.filter(room=room).values_list("last_seq", flat=True).get()
-    )
+    return next_value(RoomSequence, "last_seq", room=room)
 
 
 def publish(room: str, event: str, data: dict[str, Any]) -> int:
