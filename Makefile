@@ -34,7 +34,7 @@ run: venv
 	@echo "  Admin          http://$(HOST):$(PORT)/admin/"
 	@echo "Demo logins: admin/admin (staff), barista/barista, alice/alice, bob/bob"
 	@echo ""
-	$(BIN)/python -m uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan on
+	$(BIN)/python -m config.serve --host $(HOST) --port $(PORT)
 
 test: venv
 	scripts/test

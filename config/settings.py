@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,11 +36,35 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", True)
+
+
+def local_secret_key(path: Path) -> str:
+    """This install's own random key, made on first use and kept in a git-ignored file.
+
+    A key written in the repository would let anyone sign tokens for every
+    install that uses it; each install makes its own instead.
+    """
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(50)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()  # another process made it first
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
+    return key
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "insecure-local-development-key-change-me-0123456789abcdef"
+    SECRET_KEY = local_secret_key(
+        Path(os.environ.get("SECRET_KEY_FILE", BASE_DIR / ".secret_key"))
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -65,6 +90,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "realtime.logs.RequestIdMiddleware",
+    "realtime.logs.LoopbackDebugMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -215,20 +242,35 @@ TIDINGS = {
     # How often each process compares its rooms with the history (lost frames).
     "HISTORY_CHECK_INTERVAL": env_float("HISTORY_CHECK_INTERVAL", 1.0),
     "STATS_INTERVAL": env_float("STATS_INTERVAL", 5),
+    # Seconds a stopping server waits for open connections before closing them.
+    "SHUTDOWN_TIMEOUT": env_float("SHUTDOWN_TIMEOUT", 10),
     # Relay, pruning and stats loops in every server process (tests call them directly).
     "BACKGROUND_TASKS": env_bool("BACKGROUND_TASKS", True),
 }
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+# `text` (readable) or `json` (one object per line); secrets are masked in both.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+        "tidings": {"()": "realtime.logs.Formatter", "json": LOG_FORMAT == "json"}
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "tidings"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # uvicorn's records go through the one handler above (secrets masked).
+        "uvicorn": {"handlers": [], "propagate": True},
+        "uvicorn.error": {"handlers": [], "propagate": True},
+        "uvicorn.access": {
+            "handlers": [],
+            "propagate": True,
+            # Each HTTP request already has a line with its request id.
+            "level": "INFO" if env_bool("ACCESS_LOG", False) else "WARNING",
+        },
+    },
 }
 
 # Uptime monitoring. The checker runs inside the server process in the embedded

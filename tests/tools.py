@@ -226,9 +226,8 @@ class Server:
         elif self.server.startswith("procfile:"):
             argv = procfile_command(self.server.partition(":")[2], port=self.port)
         else:
-            argv = ["uvicorn", "--host", "127.0.0.1", "--port", str(self.port)]
-            argv += ["--no-access-log", "--lifespan", "on"]
-            argv = [sys.executable, "-m", *argv, "config.asgi:application"]
+            argv = [sys.executable, "-m", "config.serve", "--host", "127.0.0.1"]
+            argv += ["--port", str(self.port)]
         self.proc = subprocess.Popen(
             argv,
             cwd=ROOT,

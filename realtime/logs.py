@@ -1,0 +1,215 @@
+"""Logs an operator can use: one line per event, JSON or text, never a secret.
+
+Every record of the process (Django, uvicorn, Channels, Tidings) goes through
+one handler whose formatter is structlog's `ProcessorFormatter`: the fields
+passed as `extra=` become keys (`connection_id`, `close_code`, ...), HTTP
+records carry the request id, and the rendered line (tracebacks included) has
+tokens, passwords and JWTs masked before it is written. `LOG_FORMAT=json`
+gives one JSON object per line; otherwise the line is readable text.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+import structlog
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpRequest, HttpResponse
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+MASK = "[redacted]"
+
+# `token=...` and the like in query strings, form bodies and messages.
+_SECRET_PARAMS = re.compile(
+    r"(?i)\b((?:access_?|refresh_?|auth_?|api_?)?(?:token|password|passwd|secret|sessionid|csrftoken|key)[\"']?\s*[=:]\s*[\"']?)([^\s&\"',;}]+)"
+)
+# A JWT anywhere (three base64url parts, the first a JSON header).
+_JWT = re.compile(r"\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]+")
+_BEARER = re.compile(r"(?i)\b(bearer\s+)([\w.~+/-]+=*)")
+
+
+def redact(text: str) -> str:
+    """`text` with every token, password and JWT replaced by a mask."""
+    text = _JWT.sub(MASK, text)
+    text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
+    return _SECRET_PARAMS.sub(lambda m: m.group(1) + MASK, text)
+
+
+def _add_request_id(
+    logger: Any, method: str, event_dict: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        event_dict.setdefault("request_id", request_id)
+    return event_dict
+
+
+_extras = structlog.stdlib.ExtraAdder()
+
+
+def _add_extras(
+    logger: Any, method: str, event_dict: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """The record's `extra=` fields as keys; an extra named `event` becomes `kind`."""
+    message = event_dict["event"]
+    event_dict = _extras(logger, method, event_dict)
+    if "event" in event_dict and event_dict["event"] is not message:
+        event_dict["kind"] = event_dict["event"]
+        event_dict["event"] = message
+    event_dict.pop("color_message", None)  # uvicorn's copy of the message
+    return event_dict
+
+
+class Formatter(structlog.stdlib.ProcessorFormatter):
+    """structlog's formatter for standard records, with secrets masked in the output."""
+
+    def __init__(self, json: bool = False, **kwargs: Any) -> None:
+        pre_chain = [
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            _add_extras,
+            _add_request_id,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+        ]
+        renderer: Any
+        if json:
+            processors = [
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                structlog.processors.JSONRenderer(),
+            ]
+        else:
+            renderer = structlog.dev.ConsoleRenderer(
+                colors=False,
+                exception_formatter=structlog.dev.plain_traceback,
+                pad_event_to=0,
+            )
+            processors = [
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                renderer,
+            ]
+        super().__init__(processors=processors, foreign_pre_chain=pre_chain, **kwargs)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+_REQUEST_ID_FORMAT = re.compile(r"[A-Za-z0-9._-]{1,64}")
+request_logger = logging.getLogger("tidings.http")
+
+
+def is_loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False
+
+
+class RequestIdMiddleware:
+    """Give each HTTP request an id (`X-Request-ID`, kept when the proxy sent a sane one).
+
+    Log lines written while the request runs carry it, the response returns
+    it, and one line per request says what was answered and how fast.
+    """
+
+    async_capable = True
+    sync_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def _start(self, request: HttpRequest) -> tuple[Any, float]:
+        given = request.headers.get("X-Request-ID", "")
+        request_id = given if _REQUEST_ID_FORMAT.fullmatch(given) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        return REQUEST_ID.set(request_id), time.perf_counter()
+
+    def _finish(
+        self, request: HttpRequest, response: HttpResponse, token: Any, started: float
+    ) -> HttpResponse:
+        response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
+        request_logger.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "event": "http.request",
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "address": request.META.get("REMOTE_ADDR"),
+            },
+        )
+        REQUEST_ID.reset(token)
+        return response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        token, started = self._start(request)
+        return self._finish(request, self.get_response(request), token, started)
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        token, started = self._start(request)
+        response = await self.get_response(request)
+        return self._finish(request, response, token, started)
+
+
+_PLAIN_ERRORS = {400: "Bad Request", 404: "Not Found", 500: "Server Error"}
+
+
+class LoopbackDebugMiddleware:
+    """With DEBUG on, Django's debug pages are for this machine only.
+
+    A client that is not on loopback (a `make run HOST=0.0.0.0` reached over
+    the network) gets a plain error page instead of tracebacks, settings and
+    URL patterns.
+    """
+
+    async_capable = True
+    sync_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    @staticmethod
+    def _guard(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        from django.conf import settings
+
+        if (
+            settings.DEBUG
+            and response.status_code in _PLAIN_ERRORS
+            and not response.get("Content-Type", "").startswith("application/json")
+            and not is_loopback(request.META.get("REMOTE_ADDR"))
+        ):
+            plain = HttpResponse(
+                _PLAIN_ERRORS[response.status_code],
+                status=response.status_code,
+                content_type="text/plain; charset=utf-8",
+            )
+            for header in ("X-Request-ID",):
+                if header in response:
+                    plain[header] = response[header]
+            return plain
+        return response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        return self._guard(request, self.get_response(request))
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        return self._guard(request, await self.get_response(request))

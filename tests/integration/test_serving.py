@@ -1,0 +1,181 @@
+"""The server as deployed (`python -m config.serve`): frame limit, shutdown, keys, logs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+import websockets
+
+from tests import tools
+
+# The key earlier versions used when SECRET_KEY was unset; it is public, so a
+# token signed with it must be worth nothing.
+PUBLISHED_KEY = "insecure-local-development-key-change-me-0123456789abcdef"
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+@pytest.fixture
+def served(server_database: tools.Database, tmp_path: Path):
+    """`start(**env)` -> a server started the way the Procfile and `make run` start it."""
+    started: list[tools.Server] = []
+
+    def start(**extra: str) -> tools.Server:
+        env = tools.server_env(server_database, None, **extra)
+        env.pop("SECRET_KEY", None)
+        env.setdefault("SECRET_KEY_FILE", str(tmp_path / "secret_key"))
+        server = tools.Server(env).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop(signal.SIGKILL)
+
+
+async def _send_big(url: str, size: int) -> tuple[int | None, str]:
+    async with websockets.connect(url, max_size=None, open_timeout=10) as conn:
+        await asyncio.wait_for(conn.recv(), 5)  # connected
+        with_error = ""
+        try:
+            await conn.send("x" * size)
+            while True:
+                with_error = await asyncio.wait_for(conn.recv(), 10)
+        except websockets.ConnectionClosed as closed:
+            rcvd = closed.rcvd
+            return (rcvd.code if rcvd else None), (rcvd.reason if rcvd else with_error)
+    return None, ""
+
+
+async def test_an_oversize_frame_is_refused_before_it_is_buffered(served: Any) -> None:
+    server = served()
+    url = f"ws://127.0.0.1:{server.port}/ws/orders/"
+    # Just over the limit: refused by the ASGI server as the frame arrives.
+    code, reason = await _send_big(url, 64 * 1024 + 1)
+    assert code == 1009, (code, reason)
+    assert "65536" in reason
+
+    pid = server.proc.pid
+    before = rss_mb(pid)
+    results = await asyncio.gather(*(_send_big(url, 15_000_000) for _ in range(8)))
+    after = rss_mb(pid)
+    assert all(code == 1009 for code, _ in results), results
+    # Eight 15 MB frames buffered would be 120 MB and more.
+    assert after - before < 40, (before, after)
+
+    # A frame within the limit is still read.
+    async with websockets.connect(url, open_timeout=10) as conn:
+        await asyncio.wait_for(conn.recv(), 5)
+        await conn.send(json.dumps({"event": "ping", "data": "x" * 60_000, "ref": "1"}))
+        reply = json.loads(await asyncio.wait_for(conn.recv(), 5))
+        assert reply["event"] == "pong"
+
+
+def test_sigterm_finishes_within_the_shutdown_timeout(served: Any) -> None:
+    server = served(SHUTDOWN_TIMEOUT="2", LOG_LEVEL="INFO")
+    # A request whose body never completes, as a client that went away would.
+    stuck = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    stuck.sendall(
+        b"POST /api/orders/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"items"'
+    )
+    idle = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    time.sleep(0.3)  # let the server start reading the request
+    try:
+        started = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        server.proc.wait(15)
+        took = time.monotonic() - started
+    finally:
+        stuck.close()
+        idle.close()
+    assert took < 2 + 4, took
+    assert "Waiting for connections to close" in server.output()
+
+
+def test_a_token_signed_with_a_published_key_is_refused(
+    served: Any, tmp_path: Path
+) -> None:
+    server = served()
+    forged = jwt.encode(
+        {
+            "token_type": "access",
+            "exp": int(time.time()) + 600,
+            "jti": "x",
+            "user_id": "1",
+        },
+        PUBLISHED_KEY,
+        algorithm="HS256",
+    )
+    response = httpx.get(
+        f"{server.base}/api/orders/",
+        headers={"Authorization": f"Bearer {forged}"},
+        timeout=10,
+    )
+    assert response.status_code == 401, response.text
+    key = (tmp_path / "secret_key").read_text().strip()
+    assert len(key) >= 50 and key != PUBLISHED_KEY
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    # A real login still works, and its token is signed with this install's key.
+    token = tools.login(server.base, "admin")
+    assert jwt.decode(token, key, algorithms=["HS256"])["token_type"] == "access"
+
+
+async def test_no_token_reaches_the_log(served: Any) -> None:
+    server = served(LOG_LEVEL="INFO", ACCESS_LOG="1")
+    token = tools.login(server.base, "barista")
+    httpx.get(f"{server.base}/api/menus/?token={token}", timeout=10)
+    httpx.get(
+        f"{server.base}/api/orders/",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    url = f"ws://127.0.0.1:{server.port}/ws/orders/?token={token}"
+    async with websockets.connect(url, open_timeout=10) as conn:
+        await asyncio.wait_for(conn.recv(), 5)
+    bad = token[:-4] + "AAAA"
+    async with websockets.connect(url.replace(token, bad), open_timeout=10) as conn:
+        await asyncio.wait_for(conn.recv(), 5)
+    tools.wait_for(lambda: "/ws/orders/" in server.output(), 5, "the socket's log line")
+    output = server.output()
+    assert token not in output and bad not in output
+    for part in token.split("."):
+        assert part not in output
+    assert "[redacted]" in output
+
+
+def test_json_log_lines_carry_the_request_id(served: Any) -> None:
+    server = served(LOG_LEVEL="INFO", LOG_FORMAT="json")
+    response = httpx.get(
+        f"{server.base}/api/menus/", headers={"X-Request-ID": "probe-42"}, timeout=10
+    )
+    assert response.headers["X-Request-ID"] == "probe-42"
+    generated = httpx.get(f"{server.base}/api/menus/", timeout=10)
+    assert len(generated.headers["X-Request-ID"]) == 32
+
+    def request_lines() -> list[dict[str, Any]]:
+        lines = [json.loads(line) for line in server.output().splitlines() if line]
+        return [
+            line
+            for line in lines
+            if line.get("kind") == "http.request" and line["path"] == "/api/menus/"
+        ]
+
+    tools.wait_for(lambda: len(request_lines()) >= 2, 5, "two request lines")
+    first, second = request_lines()[:2]
+    assert second["request_id"] == generated.headers["X-Request-ID"]
+    assert first["request_id"] == "probe-42"
+    assert first["path"] == "/api/menus/" and first["status"] == 200
+    assert first["level"] == "info" and "timestamp" in first
