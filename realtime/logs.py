@@ -22,6 +22,7 @@ from typing import Any
 import structlog
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
+from structlog.typing import Processor
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 MASK = "[redacted]"
@@ -71,14 +72,14 @@ class Formatter(structlog.stdlib.ProcessorFormatter):
     """structlog's formatter for standard records, with secrets masked in the output."""
 
     def __init__(self, json: bool = False, **kwargs: Any) -> None:
-        pre_chain = [
+        pre_chain: list[Processor] = [
             structlog.stdlib.add_log_level,
             structlog.stdlib.add_logger_name,
             _add_extras,
             _add_request_id,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
         ]
-        renderer: Any
+        processors: list[Processor]
         if json:
             processors = [
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
@@ -86,14 +87,13 @@ class Formatter(structlog.stdlib.ProcessorFormatter):
                 structlog.processors.JSONRenderer(),
             ]
         else:
-            renderer = structlog.dev.ConsoleRenderer(
-                colors=False,
-                exception_formatter=structlog.dev.plain_traceback,
-                pad_event_to=0,
-            )
             processors = [
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                renderer,
+                structlog.dev.ConsoleRenderer(
+                    colors=False,
+                    exception_formatter=structlog.dev.plain_traceback,
+                    pad_event_to=0,
+                ),
             ]
         super().__init__(processors=processors, foreign_pre_chain=pre_chain, **kwargs)
 
