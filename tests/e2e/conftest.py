@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,13 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--autoplay-policy=no-user-gesture-required",
 ]
-SCREENSHOTS = tools.ROOT / "docs" / "screenshots"
+# The README's screenshots are refreshed only when asked for
+# (`UPDATE_SCREENSHOTS=1`); otherwise a test run leaves them alone.
+SCREENSHOTS = (
+    tools.ROOT / "docs" / "screenshots"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "tidings-screenshots"
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -122,6 +129,6 @@ def auth_headers(base: str, user: str = "admin") -> dict[str, str]:
 
 
 def save_screenshot(page: Any, name: str) -> None:
-    """Keep a screenshot for the README under docs/screenshots/."""
+    """Keep a screenshot (under docs/screenshots/ with UPDATE_SCREENSHOTS=1)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
