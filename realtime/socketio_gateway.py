@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Any
 
+import engineio
 import socketio
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -208,9 +209,36 @@ async def _scope_user(scope: dict[str, Any], auth: Any) -> Any:
     return await session_user(scope)
 
 
+class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
+    """python-engineio's server, whose disconnect never waits for a poll.
+
+    Closing a polling session used to wait until the client fetched the
+    CLOSE packet; when python-engineio closes a session inside the handling
+    of a POST (an invalid packet), no poll may ever come and the POST was
+    never answered. The CLOSE packet is still queued for a poll already
+    waiting, and the websocket transport still sends it.
+    """
+
+    async def disconnect(self, sid: str | None = None) -> None:
+        if sid is None:
+            await super().disconnect()
+            return
+        socket = self.sockets.get(sid)
+        if socket is not None:
+            await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
+            self.sockets.pop(sid, None)
+
+
+class GatewayServer(socketio.AsyncServer):  # type: ignore[misc]
+    """python-socketio's server on `EngineServer`."""
+
+    def _engineio_server_class(self) -> type[engineio.AsyncServer]:
+        return EngineServer
+
+
 def create_server(connection_class: type[SocketIOConnection]) -> socketio.AsyncServer:
     conf = settings.TIDINGS
-    server = socketio.AsyncServer(
+    server = GatewayServer(
         async_mode="asgi",
         cors_allowed_origins=origin_allowed,
         max_http_buffer_size=conf["MAX_FRAME_BYTES"],
@@ -251,19 +279,120 @@ def create_server(connection_class: type[SocketIOConnection]) -> socketio.AsyncS
     return server
 
 
+class _ClientGone(Exception):
+    """The client disconnected while its request body was being read."""
+
+
+async def _respond(send: Any, status: int, text: str) -> None:
+    """A plain-text answer that also ends the connection (its body may be unread)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+def _declared_length(scope: dict[str, Any]) -> int | None:
+    """The Content-Length of the request; None without one; -1 when it is not a number."""
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"content-length":
+            return int(value) if value.strip().isdigit() else -1
+    return None
+
+
+async def _read_body(receive: Any, limit: int) -> bytes | None:
+    """The whole request body, or None as soon as it passes `limit` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientGone
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def limit_polling_body(gateway: Any, limit: int) -> Any:
+    """Refuse a polling POST over `limit` bytes at once with 413.
+
+    python-engineio compares Content-Length with `max_http_buffer_size` and
+    then closes the session waiting for the client to poll its CLOSE packet:
+    the POST was never answered (its connection stayed in CLOSE-WAIT and held
+    up a graceful shutdown), and a chunked body was not read at all. Here a
+    declared length over the limit is answered before the body is read, a
+    chunked body is counted as it arrives, and what passes reaches
+    python-engineio whole, with its length.
+    """
+
+    async def guard(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            await gateway(scope, receive, send)
+            return
+        declared = _declared_length(scope)
+        if declared == -1:
+            await _respond(send, 400, "Invalid Content-Length")
+            return
+        if declared is not None and declared > limit:
+            await _respond(send, 413, f"Payload larger than {limit} bytes")
+            return
+        try:
+            body = await _read_body(receive, limit)
+        except _ClientGone:
+            return
+        if body is None:
+            await _respond(send, 413, f"Payload larger than {limit} bytes")
+            return
+        headers = [
+            (name, value)
+            for name, value in scope.get("headers", [])
+            if name.lower() not in (b"content-length", b"transfer-encoding")
+        ]
+        headers.append((b"content-length", str(len(body)).encode()))
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return dict(await receive())
+
+        await gateway({**scope, "headers": headers}, replay, send)
+
+    return guard
+
+
 def wrap(
     channels_app: Any, lifespan: Any, connection_class: type[SocketIOConnection]
 ) -> Any:
     """`/socket.io/` to the gateway, everything else (and the lifespan) to Channels."""
     server = create_server(connection_class)
-    gateway = socketio.ASGIApp(
-        server, other_asgi_app=channels_app, socketio_path="socket.io"
+    gateway = limit_polling_body(
+        socketio.ASGIApp(server, socketio_path="socket.io"),
+        int(settings.TIDINGS["MAX_FRAME_BYTES"]),
     )
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             await lifespan(scope, receive, send)
-        else:
+        elif scope["type"] in ("http", "websocket") and _is_gateway(scope["path"]):
             await gateway(scope, receive, send)
+        else:
+            await channels_app(scope, receive, send)
 
     return app
+
+
+def _is_gateway(path: str) -> bool:
+    return path == "/socket.io" or path.startswith("/socket.io/")
