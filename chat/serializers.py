@@ -3,12 +3,13 @@
 from rest_framework import serializers
 
 from chat.models import MAX_CLIENT_ID, MAX_TITLE
+from realtime.fields import StrictIntegerField
 
 
 class SessionCreateInput(serializers.Serializer):
     title = serializers.CharField(max_length=MAX_TITLE)
     memberIds = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, default=list
+        child=StrictIntegerField(min_value=1), required=False, default=list
     )
 
 
@@ -21,6 +22,6 @@ class MessagePostInput(serializers.Serializer):
 
 
 class MessageListParams(serializers.Serializer):
-    before = serializers.IntegerField(min_value=0, required=False)
-    after = serializers.IntegerField(min_value=0, required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=200, required=False)
+    before = StrictIntegerField(min_value=0, required=False)
+    after = StrictIntegerField(min_value=0, required=False)
+    limit = StrictIntegerField(min_value=1, max_value=200, required=False)

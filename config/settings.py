@@ -92,6 +92,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "realtime.logs.RequestIdMiddleware",
     "realtime.logs.LoopbackDebugMiddleware",
+    "realtime.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -207,6 +208,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "realtime.api_errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "realtime.parsers.StrictJSONParser",
+        "realtime.parsers.StrictFormParser",
+        "realtime.parsers.StrictMultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

@@ -1,0 +1,318 @@
+"""Hostile REST input: every bad request gets the JSON error shape, 4xx, no write.
+
+PROTOCOL section 8: errors are `{"code", "message", "details"?}` with a 4xx
+status (413 for a body over the upload limit, 503 during an outage).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client, override_settings
+
+from chat.models import ChatMessage, ChatSession
+from menus.models import MenuItem
+from orders.models import Order, OrderItem
+from realtime.models import RoomEvent
+from tests.conftest import token_for
+from tests.orders.conftest import Cafe, make_cafe
+
+pytestmark = pytest.mark.django_db
+
+HUGE = 10**30
+# U+0663 ARABIC-INDIC DIGIT THREE and U+00B2 SUPERSCRIPT TWO: int() takes the first.
+ARABIC_THREE = "\u0663"
+SUPERSCRIPT_TWO = "\u00b2"
+
+
+@pytest.fixture
+def cafe(db: Any) -> Cafe:
+    return make_cafe()
+
+
+@pytest.fixture
+def alice(make_user: Any) -> Any:
+    return make_user("alice")
+
+
+@pytest.fixture
+def http() -> Client:
+    return Client(raise_request_exception=False)
+
+
+def counts() -> tuple[int, ...]:
+    return (
+        Order.objects.count(),
+        OrderItem.objects.count(),
+        RoomEvent.objects.count(),
+        ChatSession.objects.count(),
+        ChatMessage.objects.count(),
+        MenuItem.objects.count(),
+    )
+
+
+def assert_error(response: Any, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, (
+        response.status_code,
+        response.content[:300],
+    )
+    assert response["Content-Type"].startswith("application/json"), response[
+        "Content-Type"
+    ]
+    body = response.json()
+    assert set(body) <= {"code", "message", "details"}, body
+    assert isinstance(body["code"], str) and isinstance(body["message"], str)
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+def order_body(cafe: Cafe, **overrides: str) -> str:
+    """A JSON order as text, so that escapes like \\ud800 reach the server raw."""
+    fields = {
+        "items": f'[{{"menuId": {cafe.latte.pk}, "quantity": 1, "options": '
+        f"[{cafe.regular.pk}, {cafe.hot.pk}]}}]",
+        "payType": '"CARD"',
+    }
+    fields.update(overrides)
+    return "{" + ", ".join(f'"{k}": {v}' for k, v in fields.items()) + "}"
+
+
+def post_json(http: Client, path: str, text: str, **extra: Any) -> Any:
+    return http.post(path, data=text, content_type="application/json", **extra)
+
+
+# -- item 6: bodies ----------------------------------------------------------------
+
+
+def test_a_valid_order_still_goes_through(http, cafe):
+    response = post_json(http, "/api/orders/", order_body(cafe))
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize(
+    "name,overrides",
+    [
+        ("menuId 10^30", {"items": f'[{{"menuId": {HUGE}, "quantity": 1}}]'}),
+        ("quantity 10^30", {"items": f'[{{"menuId": 1, "quantity": {HUGE}}}]'}),
+        ("cellId 10^30", {"payType": '"CELL"', "cellId": str(HUGE)}),
+        ("option 10^30", {"items": f'[{{"menuId": 1, "options": [{HUGE}]}}]'}),
+        ("payType lone surrogate", {"payType": '"\\ud800"'}),
+        ("payType NaN", {"payType": "NaN"}),
+        ("totalAmount Infinity", {"totalAmount": "Infinity"}),
+        ("key lone surrogate", {'x\\udfff"': "1"}),
+    ],
+)
+def test_bad_order_bodies_are_400_json_and_write_nothing(http, cafe, name, overrides):
+    before = counts()
+    response = post_json(http, "/api/orders/", order_body(cafe, **overrides))
+    assert_error(response, 400, "VALIDATION_ERROR")
+    assert counts() == before, name
+
+
+def test_deep_nesting_is_400_json(http, cafe):
+    before = counts()
+    deep = "[" * 10_000 + "]" * 10_000
+    response = post_json(http, "/api/orders/", order_body(cafe, items=deep))
+    body = assert_error(response, 400, "VALIDATION_ERROR")
+    assert "nested" in body["message"]
+    assert counts() == before
+
+
+def test_deep_nesting_of_objects_is_400_json(http, cafe):
+    deep = '{"a":' * 10_000 + "1" + "}" * 10_000
+    response = post_json(http, "/api/orders/", deep)
+    assert_error(response, 400, "VALIDATION_ERROR")
+
+
+def test_malformed_json_is_400_json(http, cafe):
+    before = counts()
+    response = post_json(http, "/api/orders/", '{"items": [')
+    assert_error(response, 400, "VALIDATION_ERROR")
+    response = http.post(
+        "/api/orders/", data=b"\xff\xfe{}", content_type="application/json"
+    )
+    assert_error(response, 400, "VALIDATION_ERROR")
+    assert counts() == before
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=4096)
+def test_json_body_over_the_upload_limit_is_413_json(http, cafe):
+    before = counts()
+    padding = '"' + "x" * 5000 + '"'
+    response = post_json(http, "/api/orders/", order_body(cafe, note=padding))
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+    assert counts() == before
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=4096)
+def test_form_body_over_the_upload_limit_is_413_json(http, alice):
+    http.force_login(alice)
+    response = http.post("/api/chat/sessions/", {"title": "x" * 5000})
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+    assert ChatSession.objects.count() == 0
+
+
+def test_form_body_with_a_huge_id_is_400_json(http, alice):
+    http.force_login(alice)
+    response = http.post(
+        "/api/chat/sessions/", {"title": "t", "memberIds": [str(HUGE)]}
+    )
+    assert_error(response, 400, "VALIDATION_ERROR")
+    assert ChatSession.objects.count() == 0
+
+
+def test_form_body_with_a_lone_surrogate_is_400_json(http, alice):
+    http.force_login(alice)
+    response = http.post(
+        "/api/chat/sessions/",
+        data="title=%ED%A0%80",
+        content_type="application/x-www-form-urlencoded",
+    )
+    # Invalid UTF-8 in a form is decoded with replacement characters: never a 500.
+    assert response.status_code in (201, 400), response.content[:200]
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_multipart_body_with_a_huge_id_is_400_json(http, alice):
+    http.force_login(alice)
+    response = http.post(
+        "/api/chat/sessions/", {"title": "t", "memberIds": str(HUGE)}, format=None
+    )
+    assert_error(response, 400, "VALIDATION_ERROR")
+
+
+# -- item 6: ids in URLs and query parameters ----------------------------------------
+
+
+@pytest.fixture
+def staff_http(http, staff) -> Client:
+    http.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token_for(staff)}"
+    return http
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/orders/{HUGE}/",
+        f"/api/orders/{ARABIC_THREE}/",
+        f"/api/menus/{HUGE}/",
+        f"/api/cells/{HUGE}/ledger/",
+        f"/api/endpoints/{HUGE}/",
+        f"/api/endpoints/{HUGE}/checks/",
+        f"/api/incidents/{HUGE}/",
+        f"/api/chat/sessions/{HUGE}/messages/",
+        f"/api/chat/sessions/{ARABIC_THREE}/messages/",
+    ],
+)
+def test_huge_or_non_ascii_ids_in_urls_are_404_json(staff_http, path):
+    response = staff_http.get(path)
+    if response.status_code == 405:
+        response = staff_http.patch(
+            path, data='{"notes": "n"}', content_type="application/json"
+        )
+    assert_error(response, 404, "NOT_FOUND")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/cells/{HUGE}/charge/",
+        f"/api/chat/sessions/{HUGE}/messages/",
+        f"/api/chat/sessions/{HUGE}/read/",
+        f"/api/endpoints/{HUGE}/check-now/",
+        f"/api/endpoints/{HUGE}/pause/",
+    ],
+)
+def test_posts_to_huge_ids_are_4xx_json(staff_http, path):
+    before = counts()
+    response = post_json(staff_http, path, '{"amount": 10, "content": "hi"}')
+    assert 400 <= response.status_code < 500, response.status_code
+    assert_error(response, response.status_code)
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"before={HUGE}",
+        f"after={HUGE}",
+        f"after=-{HUGE}",
+        f"limit={HUGE}",
+        f"after={ARABIC_THREE}",
+        f"limit={SUPERSCRIPT_TWO}",
+        "after=1_0",
+    ],
+)
+def test_chat_history_query_ids_are_checked(http, alice, query):
+    http.force_login(alice)
+    session = ChatSession.objects.create(title="t", creator=alice)
+    session.members.create(user=alice)
+    response = http.get(f"/api/chat/sessions/{session.pk}/messages/?{query}")
+    assert_error(response, 400, "VALIDATION_ERROR")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/realtime/rooms/kiosk/events/?after={HUGE}",
+        f"/api/realtime/rooms/kiosk/events/?after={ARABIC_THREE}",
+        f"/api/realtime/rooms/chat:{HUGE}/events/",
+        f"/api/realtime/rooms/chat:{ARABIC_THREE}/events/",
+        f"/api/realtime/rooms/monitor:{HUGE}/events/",
+        f"/api/endpoints/1/checks/?limit={HUGE}",
+        f"/api/orders/?limit={HUGE}",
+    ],
+)
+def test_query_and_room_ids_are_4xx_json(staff_http, path):
+    response = staff_http.get(path)
+    assert 400 <= response.status_code < 500, (path, response.status_code)
+    assert_error(response, response.status_code)
+
+
+def test_a_filter_on_a_huge_id_finds_nothing_or_is_400(staff_http):
+    """SQLite cannot bind the number (400); PostgreSQL compares it (no rows)."""
+    response = staff_http.get(f"/api/incidents/?endpointId={HUGE}")
+    if response.status_code == 200:
+        assert response.json() == []
+    else:
+        assert_error(response, 400, "VALIDATION_ERROR")
+
+
+# -- item 6: errors outside DRF views ------------------------------------------------
+
+
+def test_unknown_api_path_is_404_json(http):
+    response = http.get("/api/no-such-thing/")
+    assert_error(response, 404, "NOT_FOUND")
+
+
+def test_unknown_api_path_without_slash_is_404_json(http):
+    response = http.get("/api/menus")
+    assert response.status_code in (301, 404)
+    if response.status_code == 404:
+        assert_error(response, 404, "NOT_FOUND")
+
+
+def test_wrong_method_is_405_json(http):
+    response = http.delete("/api/menus/")
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+
+
+def test_crash_under_api_is_500_json(http, monkeypatch):
+    from menus import views
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(views.MenuListView, "get", boom)
+    response = http.get("/api/menus/")
+    body = assert_error(response, 500, "INTERNAL_ERROR")
+    assert "secret" not in body["message"]
+
+
+def test_pages_outside_api_keep_html_errors(http):
+    response = http.get("/no-such-page/")
+    assert response.status_code == 404
+    assert not response["Content-Type"].startswith("application/json")
