@@ -316,3 +316,135 @@ def test_pages_outside_api_keep_html_errors(http):
     response = http.get("/no-such-page/")
     assert response.status_code == 404
     assert not response["Content-Type"].startswith("application/json")
+
+
+# -- outages: JSON 503 with Retry-After --------------------------------------------
+
+
+def assert_unavailable(response: Any) -> None:
+    assert response.status_code == 503, (response.status_code, response.text[:300])
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+    assert int(response.headers["Retry-After"]) > 0
+
+
+class _Response:
+    """A Django test response seen through the httpx names used above."""
+
+    def __init__(self, response: Any) -> None:
+        self.status_code = response.status_code
+        self.headers = response
+        self.text = response.content.decode(errors="replace")
+        self.json = response.json
+
+
+def test_database_error_in_a_drf_view_is_json_503(http, monkeypatch):
+    from django.db import OperationalError
+
+    from menus import selectors
+
+    def down() -> Any:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(selectors, "menu_catalogue", down)
+    assert_unavailable(_Response(http.get("/api/menus/")))
+
+
+def test_redis_error_in_a_drf_view_is_json_503(http, staff, monkeypatch):
+    import redis.exceptions
+
+    from realtime import views
+
+    def down() -> Any:
+        raise redis.exceptions.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(views, "cluster_stats", down)
+    http.force_login(staff)
+    assert_unavailable(_Response(http.get("/api/realtime/stats/")))
+
+
+def test_database_error_in_a_page_is_json_503(http, staff, monkeypatch):
+    """The user lookup of a page fails inside the view (not a DRF view)."""
+    from django.contrib import auth
+    from django.db import InterfaceError
+
+    http.force_login(staff)
+
+    def down(request: Any) -> Any:
+        raise InterfaceError("connection already closed")
+
+    monkeypatch.setattr(auth, "get_user", down)
+    assert_unavailable(_Response(http.get("/barista/")))
+
+
+def test_database_error_in_a_middleware_is_json_503(http, monkeypatch):
+    """The session lookup fails before any view runs."""
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.db import OperationalError
+
+    def down(self: Any, request: Any) -> None:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(SessionMiddleware, "process_request", down)
+    assert_unavailable(_Response(http.get("/kiosk/")))
+    assert_unavailable(_Response(http.get("/api/menus/")))
+
+
+def test_other_errors_stay_500(http, monkeypatch):
+    from menus import selectors
+
+    def broken() -> Any:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(selectors, "menu_catalogue", broken)
+    response = http.get("/api/menus/")
+    assert_error(response, 500, "INTERNAL_ERROR")
+    assert "Retry-After" not in response
+
+
+@pytest.mark.integration
+def test_a_server_without_its_database_answers_json_503(tmp_path):
+    """A real server process whose PostgreSQL is unreachable (nothing listens)."""
+    import httpx
+    import jwt
+
+    from tests import tools
+
+    class Unreachable:
+        url = f"postgresql://postgres@127.0.0.1:{tools.free_port()}/postgres"
+
+    key = "outage-test-" + "k" * 40
+    env = tools.server_env(
+        Unreachable(),  # type: ignore[arg-type]
+        None,
+        SECRET_KEY=key,
+        BACKGROUND_TASKS="0",
+        MONITOR_IN_PROCESS="0",
+    )
+    token = jwt.encode(
+        {"token_type": "access", "user_id": "1", "exp": 2_000_000_000, "jti": "x"},
+        key,
+        algorithm="HS256",
+    )
+    staff = {"Authorization": f"Bearer {token}"}
+    with tools.servers(env, 1) as (server,):
+        base = server.base
+        requests = [
+            ("GET", "/api/menus/", {}, None),
+            ("GET", "/api/realtime/stats/", staff, None),
+            ("GET", "/api/orders/abc/", {}, None),
+            ("POST", "/api/orders/", {}, {"items": [{"menuId": 1}], "payType": "CARD"}),
+            ("POST", "/api/auth/token/", {}, {"username": "a", "password": "b"}),
+            ("GET", "/kiosk/", {}, None),
+            ("GET", "/barista/", {"Cookie": "sessionid=" + "a" * 32}, None),
+        ]
+        for method, path, headers, body in requests:
+            response = httpx.request(
+                method, base + path, headers=headers, json=body, timeout=15
+            )
+            try:
+                assert_unavailable(response)
+            except AssertionError as exc:
+                raise AssertionError(f"{method} {path}: {exc}") from None
+        # Liveness does not need the database.
+        assert httpx.get(base + "/healthz", timeout=5).status_code == 200
