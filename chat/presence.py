@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from django.conf import settings
 
 from chat import events
+from realtime import health
 from realtime.outbox import abroadcast_volatile
 
 logger = logging.getLogger(__name__)
@@ -140,7 +141,9 @@ class RedisPresence:
         import redis.asyncio as redis
 
         self.clock = clock
-        self.redis = redis.Redis.from_url(url, decode_responses=True)
+        self.redis = redis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2
+        )
         self.prefix = f"{prefix}:chat:presence"
         self._join = self.redis.register_script(JOIN)
         self._leave = self.redis.register_script(LEAVE)
@@ -188,24 +191,50 @@ class RedisPresence:
     async def connect(
         self, session_id: str, user: events.UserData, connection_id: str
     ) -> tuple[bool, Online]:
-        others, _ = await self._enter(session_id, user, connection_id)
-        return not others, await self.online(session_id)
+        """Add the entry: (first connection of the user, who is online).
+
+        While Redis is unavailable chat works on without presence: the user
+        counts as just arrived and alone, and the presence loop adds the
+        entry once Redis is back.
+        """
+        try:
+            others, _ = await self._enter(session_id, user, connection_id)
+            return not others, await self.online(session_id)
+        except Exception as exc:
+            if not health.report(exc):
+                raise
+            return True, [user]
 
     async def refresh(
         self, session_id: str, user: events.UserData, connection_id: str
     ) -> bool:
         """Extend the entry; True when it had expired and this brought the user back."""
-        others, added = await self._enter(session_id, user, connection_id)
+        try:
+            others, added = await self._enter(session_id, user, connection_id)
+        except Exception as exc:
+            if not health.report(exc):
+                raise
+            return False
         return bool(added) and not others
 
     async def disconnect(
         self, session_id: str, user_id: int, connection_id: str
     ) -> tuple[bool, Online]:
+        """Remove the entry: (the user's last connection, who is online).
+
+        While Redis is unavailable nothing is announced: the entry expires
+        and a sweep announces the departure.
+        """
         zset, _ = self._keys(session_id)
-        last = await self._leave(
-            keys=[zset], args=[f"{user_id}:{connection_id}", self.clock(), user_id]
-        )
-        return bool(last), await self.online(session_id)
+        try:
+            last = await self._leave(
+                keys=[zset], args=[f"{user_id}:{connection_id}", self.clock(), user_id]
+            )
+            return bool(last), await self.online(session_id)
+        except Exception as exc:
+            if not health.report(exc):
+                raise
+            return False, []
 
     async def sweep(self) -> list[tuple[str, events.UserData, Online]]:
         """Drop expired entries of every session; who went offline, once across processes."""
@@ -274,22 +303,36 @@ local: set[Present] = set()
 
 async def refresh_local() -> None:
     for socket in list(local):
+        if health.is_down(health.REDIS):
+            return  # refreshed again on the first pass after Redis is back
         await socket.refresh_presence()
 
 
 async def sweeper() -> None:
-    """Background loop of each server process (Redis mode only)."""
+    """Background loop of each server process (Redis mode only).
+
+    While Redis is unavailable the loop waits (the dependency watcher notices
+    its return): no attempt, and no log line, per socket and pass. Right after
+    Redis is back every local socket is refreshed, so entries that expired
+    during the outage come back before a sweep could call their users gone.
+    """
     if not getattr(settings, "REDIS_URL", ""):
         return
     refreshed_at = time.monotonic()
+    was_down = False
     while True:
         try:
-            if time.monotonic() - refreshed_at >= refresh_interval():
-                refreshed_at = time.monotonic()
-                await refresh_local()
-            await sweep_once()
+            if health.is_down(health.REDIS):
+                was_down = True
+            else:
+                if was_down or time.monotonic() - refreshed_at >= refresh_interval():
+                    was_down = False
+                    refreshed_at = time.monotonic()
+                    await refresh_local()
+                await sweep_once()
         except asyncio.CancelledError:
             raise
-        except Exception:
-            logger.exception("presence sweep failed")
+        except Exception as exc:
+            if not health.report(exc):
+                logger.exception("presence sweep failed")
         await asyncio.sleep(min(sweep_interval(), refresh_interval()))

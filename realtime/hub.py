@@ -16,10 +16,13 @@ from typing import Any, Protocol
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from realtime import metrics
+from realtime import health, metrics
 from realtime.rooms import group_name
 
 logger = logging.getLogger(__name__)
+# Seconds between attempts of the receive loop while the channel layer fails.
+RECEIVE_RETRY_MIN = 0.1
+RECEIVE_RETRY_MAX = 2.0
 
 
 class Subscriber(Protocol):
@@ -78,6 +81,9 @@ class Hub:
         self.channel: str | None = None
         self.rooms: dict[str, set[Subscriber]] = {}
         self._groups: set[str] = set()
+        # Rooms joined while the channel layer was unavailable: served from
+        # the history by `check_history` until their group is added.
+        self._pending: set[str] = set()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         # Highest seq this process has seen per room, and the rooms found
@@ -88,27 +94,57 @@ class Hub:
     async def _ensure_channel(self) -> str:
         if self.channel is None:
             self.channel = await self.layer.new_channel("hub.")
+        if self._task is None or self._task.done():
             self._task = asyncio.ensure_future(self._receive_loop())
         return self.channel
 
+    async def _group_add(self, room: str) -> bool:
+        """Add the room's group; False (room pending) while the layer is unavailable."""
+        try:
+            channel = await self._ensure_channel()
+            await self.layer.group_add(group_name(room), channel)
+        except Exception as exc:
+            if not health.report(exc):
+                raise
+            self._pending.add(room)
+            return False
+        self._pending.discard(room)
+        self._groups.add(room)
+        health.recovered(health.REDIS)
+        return True
+
     async def subscribe(self, room: str, subscriber: Subscriber) -> None:
         self.rooms.setdefault(room, set()).add(subscriber)
-        if room in self._groups:
+        if room in self._groups or room in self._pending:
             return
         async with self._lock:
-            if room in self._groups or room not in self.rooms:
+            if room in self._groups or room in self._pending or room not in self.rooms:
                 return
-            channel = await self._ensure_channel()
             try:
-                await self.layer.group_add(group_name(room), channel)
+                await self._group_add(room)
             except Exception:
                 self._discard(room, subscriber)
                 raise
-            self._groups.add(room)
-            # From here on every frame of the room should arrive; remember
-            # where the history stood so a frame lost on the way is noticed.
+            # From here on every frame of the room should arrive (or, while
+            # the room is pending, be read from the history); remember where
+            # the history stood so a frame lost on the way is noticed.
             latest = (await database_sync_to_async(_current_seqs)([room])).get(room, 0)
             self.seen[room] = max(self.seen.get(room, 0), latest)
+
+    async def add_pending_groups(self) -> int:
+        """Add the groups of rooms joined during an outage; return how many were added."""
+        if not self._pending or health.is_down(health.REDIS):
+            return 0
+        added = 0
+        async with self._lock:
+            for room in list(self._pending):
+                if room not in self.rooms:
+                    self._pending.discard(room)
+                    continue
+                if not await self._group_add(room):
+                    break
+                added += 1
+        return added
 
     def _discard(self, room: str, subscriber: Subscriber) -> bool:
         subscribers = self.rooms.get(room)
@@ -120,6 +156,7 @@ class Hub:
         del self.rooms[room]
         self.seen.pop(room, None)
         self._behind.pop(room, None)
+        self._pending.discard(room)
         return True
 
     async def unsubscribe(self, room: str, subscriber: Subscriber) -> None:
@@ -136,16 +173,27 @@ class Hub:
 
     async def _receive_loop(self) -> None:
         assert self.channel is not None
+        delay = RECEIVE_RETRY_MIN
         while True:
             try:
                 message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("hub receive failed; retrying")
-                await asyncio.sleep(1)
+            except Exception as exc:
+                # Redis away: one warning for the outage (realtime.health),
+                # retries backing off; lost frames come from the history.
+                if not health.report(exc):
+                    logger.exception("hub receive failed; retrying")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECEIVE_RETRY_MAX)
                 continue
-            self.dispatch(message)
+            delay = RECEIVE_RETRY_MIN
+            if health.is_down(health.REDIS):
+                health.recovered(health.REDIS)
+            try:
+                self.dispatch(message)
+            except Exception:
+                logger.exception("hub dispatch failed")
 
     def dispatch(self, message: dict[str, Any]) -> None:
         room = message.get("room")
@@ -173,8 +221,10 @@ class Hub:
         that is behind at two checks in a row, with nothing arriving in
         between, is caught up from there. A room whose frames are still
         arriving (a large burst) is only late, and left to them.
-        Returns the number of rooms nudged.
+        Rooms joined while Redis was away get their group here once it is
+        back. Returns the number of rooms nudged.
         """
+        await self.add_pending_groups()
         rooms = list(self.rooms)
         if not rooms:
             return 0

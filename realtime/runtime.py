@@ -16,7 +16,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from realtime import metrics, stats
+from realtime import health, metrics, stats
 from realtime.hub import get_hub
 from realtime.outbox import layer_message, mark_published, prune_history, unpublished
 from realtime.rooms import group_name
@@ -44,10 +44,12 @@ async def relay_once() -> int:
         try:
             await layer.group_send(group_name(row.room), layer_message(row))
         except Exception as exc:
-            logger.info("relay: channel layer still unavailable: %s", exc)
+            if not health.report(exc):
+                logger.warning("relay: channel layer refused an event: %s", exc)
             break
         sent.append(row)
     if sent:
+        health.recovered(health.REDIS)
         await database_sync_to_async(mark_published)(sent)
         metrics.RELAYED_EVENTS.inc(len(sent))
     return len(sent)
@@ -61,9 +63,48 @@ async def _every(
             await step()
         except asyncio.CancelledError:
             raise
-        except Exception:
-            logger.exception("%s failed", name)
+        except Exception as exc:
+            # An unavailable dependency is one warning for the whole outage
+            # (realtime.health), not a traceback per attempt.
+            if not health.report(exc):
+                logger.exception("%s failed", name)
         await asyncio.sleep(seconds)
+
+
+def _ping_database() -> None:
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        # A connection broken by the outage is not reused for the next try.
+        connection.close_if_unusable_or_obsolete()
+        raise
+
+
+async def probe(name: str) -> bool:
+    """Try `name` once; True when it answers (and record the answer in health)."""
+    try:
+        if name == health.DATABASE:
+            await database_sync_to_async(_ping_database)()
+        elif name == health.REDIS:
+            await stats.ping_redis()
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        health.failed(name, exc)
+        return False
+    health.recovered(name)
+    return True
+
+
+async def watch_dependencies(interval: float = 0.5) -> None:
+    """While a dependency is down, try it every `interval` so its return is noticed at once."""
+    while True:
+        for name in health.down():
+            await probe(name)
+        await asyncio.sleep(interval)
 
 
 async def check_history() -> int:
@@ -86,6 +127,7 @@ def ensure_started() -> None:
     """Start this process's background loops once per event loop."""
     global _serving
     _serving = True
+    health.quieten_library_logs()
     loop = asyncio.get_running_loop()
     if loop in _tasks:
         return
@@ -102,6 +144,7 @@ def ensure_started() -> None:
         loop.create_task(
             _every(conf["HISTORY_CHECK_INTERVAL"], check_history, "history check")
         ),
+        loop.create_task(watch_dependencies()),
     ]
     tasks += [loop.create_task(factory()) for factory in _startup]
     _tasks[loop] = tasks

@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from realtime import metrics
+from realtime import health, metrics
 from realtime.hub import current_hub
 
 logger = logging.getLogger(__name__)
@@ -104,9 +104,7 @@ def _key(process: str) -> str:
 _async_clients: dict[int, Any] = {}
 
 
-async def publish_snapshot() -> None:
-    if not settings.REDIS_URL:
-        return
+def _async_client() -> Any:
     from redis import asyncio as aioredis
 
     loop_id = id(asyncio.get_running_loop())
@@ -115,8 +113,21 @@ async def publish_snapshot() -> None:
         client = _async_clients[loop_id] = aioredis.from_url(
             settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
         )
+    return client
+
+
+async def ping_redis() -> None:
+    """Raise unless Redis answers (the dependency watcher's probe)."""
+    if settings.REDIS_URL:
+        await _async_client().ping()
+
+
+async def publish_snapshot() -> None:
+    if not settings.REDIS_URL:
+        return
     ttl = max(3, int(settings.TIDINGS["STATS_INTERVAL"] * 3))
-    await client.set(_key(PROCESS_ID), json.dumps(snapshot()), ex=ttl)
+    await _async_client().set(_key(PROCESS_ID), json.dumps(snapshot()), ex=ttl)
+    health.recovered(health.REDIS)
 
 
 async def remove_snapshot() -> None:
@@ -130,20 +141,45 @@ async def remove_snapshot() -> None:
             await client.aclose()
 
 
-def cluster_stats() -> dict[str, Any]:
-    """Figures of every live process (just this one without Redis)."""
-    snapshots = [snapshot()]
-    if settings.REDIS_URL:
-        import redis
+def _other_snapshots() -> list[dict[str, Any]]:
+    import redis
 
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+    client = redis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+    )
+    found = []
+    try:
+        for key in client.scan_iter(match=_key("*"), count=500):
+            if key.decode() == _key(PROCESS_ID):
+                continue
+            raw = client.get(key)
+            if raw:
+                found.append(json.loads(raw))
+    finally:
+        client.close()
+    return found
+
+
+def cluster_stats() -> dict[str, Any]:
+    """Figures of every live process (just this one without Redis).
+
+    While Redis is unavailable the other processes' figures cannot be read:
+    the answer is this process's own, with `cluster` saying the sum is
+    unavailable, rather than an error.
+    """
+    snapshots = [snapshot()]
+    cluster: dict[str, Any] = {"complete": True}
+    if settings.REDIS_URL:
         try:
-            for key in client.scan_iter(match=_key("*"), count=500):
-                if key.decode() == _key(PROCESS_ID):
-                    continue
-                raw = client.get(key)
-                if raw:
-                    snapshots.append(json.loads(raw))
-        finally:
-            client.close()
-    return combine(snapshots)
+            snapshots += _other_snapshots()
+        except Exception as exc:
+            if not health.report(exc):
+                raise
+            cluster = {
+                "complete": False,
+                "unavailable": health.REDIS,
+                "detail": "Redis is unavailable: these are this process's figures only",
+            }
+        else:
+            health.recovered(health.REDIS)
+    return {**combine(snapshots), "cluster": cluster}
