@@ -58,9 +58,12 @@ def chat_session_create(
     ids = {int(i) for i in member_ids or []} - {creator.pk}
     users = list(get_user_model().objects.filter(pk__in=ids, is_active=True))
     if len(users) != len(ids):
-        missing = sorted(ids - {u.pk for u in users})
+        # One answer whether an id does not exist or may not be added: the
+        # error must not tell which user ids exist.
         raise DomainError(
-            "Unknown users", code="VALIDATION_ERROR", details={"memberIds": missing}
+            "Some of these users cannot be added",
+            code="VALIDATION_ERROR",
+            details={"memberIds": ["Some of these users cannot be added"]},
         )
     session = ChatSession.objects.create(title=title, creator=creator)
     ChatMember.objects.bulk_create(

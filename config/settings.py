@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "realtime",
     "menus",
     "orders",
@@ -226,7 +227,20 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Real-time cafe ordering, chat and uptime monitoring.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc from the project's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
+
+# `GET /metrics`: staff, `Authorization: Bearer <METRICS_TOKEN>`, or a peer
+# address in METRICS_ALLOWED_IPS (addresses or networks, comma-separated).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "")
+# Failed logins (token endpoints and login pages) per username and per client
+# address before attempts are refused until the window has passed (seconds).
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 300)
 
 # Real-time core (PROTOCOL sections 5-7). Seconds unless named otherwise.
 TIDINGS = {

@@ -32,8 +32,18 @@ with transaction.atomic():
 """
 
 
+# The servers of this test let a scraper with this token read /metrics.
+METRICS_TOKEN = "slow-client-metrics-token"
+
+
 def slow_client_closes(base: str) -> float:
-    for line in httpx.get(f"{base}/metrics", timeout=5).text.splitlines():
+    scrape = httpx.get(
+        f"{base}/metrics",
+        headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+        timeout=5,
+    )
+    scrape.raise_for_status()
+    for line in scrape.text.splitlines():
         if line.startswith("tidings_slow_client_closes_total "):
             return float(line.split()[1])
     return 0.0
@@ -110,7 +120,12 @@ class StalledClient:
 
 
 async def test_a_client_that_stops_reading_is_closed_1013_and_resumes(redis_servers):
-    (server,) = redis_servers(1, WS_SEND_QUEUE_MAX="50", HEARTBEAT_INTERVAL="300")
+    (server,) = redis_servers(
+        1,
+        WS_SEND_QUEUE_MAX="50",
+        HEARTBEAT_INTERVAL="300",
+        METRICS_TOKEN=METRICS_TOKEN,
+    )
     url = f"{server.ws}/ws/orders/"
     healthy = await Socket.open(url)
     joined = await healthy.request("join_room", {"roomType": "kiosk"})

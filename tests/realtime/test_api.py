@@ -23,7 +23,8 @@ def test_healthz_and_readyz(client):
     assert body["database"] == "ok" and body["channelLayer"] == "ok"
 
 
-def test_metrics_are_prometheus_text(client):
+def test_metrics_are_prometheus_text(client, staff):
+    client.force_login(staff)
     response = client.get("/metrics")
     assert response.status_code == 200
     assert b"tidings_open_connections" in response.content

@@ -448,3 +448,124 @@ def test_a_server_without_its_database_answers_json_503(tmp_path):
                 raise AssertionError(f"{method} {path}: {exc}") from None
         # Liveness does not need the database.
         assert httpx.get(base + "/healthz", timeout=5).status_code == 200
+
+
+# -- item 9: failed logins are limited ----------------------------------------------
+
+
+@pytest.fixture
+def fresh_limits() -> Any:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def token(http: Client, username: str, password: str, address: str = "10.0.0.1"):
+    return http.post(
+        "/api/auth/token/",
+        data=f'{{"username": "{username}", "password": "{password}"}}',
+        content_type="application/json",
+        REMOTE_ADDR=address,
+    )
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=10, LOGIN_FAILURE_WINDOW=300)
+def test_token_endpoint_refuses_after_ten_failures(http, make_user, fresh_limits):
+    make_user("victim")
+    for _ in range(10):
+        assert_error(token(http, "victim", "guess"), 401, "UNAUTHORIZED")
+    response = token(http, "victim", "pw")
+    assert_error(response, 429, "RATE_LIMITED")
+    assert 0 < int(response["Retry-After"]) <= 300
+    # From another address too: the username is limited.
+    assert_error(token(http, "victim", "pw", address="10.9.9.9"), 429, "RATE_LIMITED")
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=10, LOGIN_FAILURE_WINDOW=300)
+def test_token_endpoint_limits_an_address_across_usernames(
+    http, make_user, fresh_limits
+):
+    make_user("other")
+    for n in range(10):
+        assert_error(token(http, f"nobody{n}", "guess"), 401, "UNAUTHORIZED")
+    assert_error(token(http, "other", "pw"), 429, "RATE_LIMITED")
+    assert token(http, "other", "pw", address="10.0.0.2").status_code == 200
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=3, LOGIN_FAILURE_WINDOW=1)
+def test_token_endpoint_allows_again_after_the_window(http, make_user, fresh_limits):
+    import time
+
+    make_user("patient")
+    for _ in range(3):
+        token(http, "patient", "guess")
+    assert token(http, "patient", "pw").status_code == 429
+    time.sleep(1.2)
+    assert token(http, "patient", "pw").status_code == 200
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=10, LOGIN_FAILURE_WINDOW=300)
+def test_a_success_clears_the_username_count(http, make_user, fresh_limits):
+    make_user("forgetful")
+    for _ in range(9):
+        token(http, "forgetful", "guess", address="10.0.0.3")
+    assert token(http, "forgetful", "pw", address="10.0.0.4").status_code == 200
+    assert_error(token(http, "forgetful", "guess", address="10.0.0.4"), 401)
+    assert token(http, "forgetful", "pw", address="10.0.0.4").status_code == 200
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=10, LOGIN_FAILURE_WINDOW=300)
+def test_refresh_endpoint_refuses_after_ten_bad_tokens(http, make_user, fresh_limits):
+    make_user("refresher")
+    good = token(http, "refresher", "pw", address="10.0.0.5").json()["refresh"]
+    for _ in range(10):
+        response = http.post(
+            "/api/auth/token/refresh/",
+            data='{"refresh": "not-a-token"}',
+            content_type="application/json",
+            REMOTE_ADDR="10.0.0.5",
+        )
+        assert_error(response, 401)
+    response = http.post(
+        "/api/auth/token/refresh/",
+        data=f'{{"refresh": "{good}"}}',
+        content_type="application/json",
+        REMOTE_ADDR="10.0.0.5",
+    )
+    assert_error(response, 429, "RATE_LIMITED")
+
+
+@pytest.mark.parametrize("page", ["/accounts/login/", "/admin/login/"])
+@override_settings(LOGIN_FAILURE_LIMIT=10, LOGIN_FAILURE_WINDOW=300)
+def test_login_pages_refuse_after_ten_failures(http, make_user, fresh_limits, page):
+    make_user("boss", staff=True)
+    for _ in range(10):
+        response = http.post(page, {"username": "boss", "password": "guess"})
+        assert response.status_code == 200 and b"Too many" not in response.content
+    response = http.post(page, {"username": "boss", "password": "pw"})
+    assert response.status_code == 200, response.status_code
+    assert b"Too many failed attempts" in response.content
+    assert "_auth_user_id" not in http.session
+
+
+# -- item 9: the API docs work offline ----------------------------------------------
+
+
+def test_api_docs_reference_no_external_host(http):
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    response = http.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    urls = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+    urls += re.findall(r"""["'](https?://[^"']+|//[^"']+)["']""", html)
+    assert urls, html[:500]
+    external = [u for u in urls if re.match(r"(https?:)?//", u)]
+    assert external == [], external
+    for url in urls:
+        if url.startswith("/static/"):
+            assert finders.find(url.removeprefix("/static/")), url
