@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection
@@ -13,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from realtime import health
 from realtime.api_errors import error_response
 from realtime.metrics_auth import metrics_refusal
 from realtime.rooms import parse_room
@@ -87,24 +90,44 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+def _check(name: str, attempt: Callable[[], object]) -> str:
+    try:
+        attempt()
+    except Exception as exc:
+        health.report(exc)
+        return f"error: {health.describe(exc)}"
+    health.recovered(name)
+    return "ok"
+
+
+def _select_one() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
 def readyz(request: HttpRequest) -> JsonResponse:
-    checks: dict[str, str] = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"error: {exc}"
-    try:
-        layer = get_channel_layer()
-        async_to_sync(layer.group_send)("readyz", {"type": "readyz.ping"})
-        checks["channelLayer"] = "ok"
-    except Exception as exc:
-        checks["channelLayer"] = f"error: {exc}"
+    """503 while the database or the channel layer is unavailable, saying which.
+
+    `down` lists the dependencies this process found unavailable, with since
+    when and the error (PROTOCOL section 9).
+    """
+    layer = get_channel_layer()
+    checks = {
+        "database": _check(health.DATABASE, _select_one),
+        "channelLayer": _check(
+            health.REDIS,
+            lambda: async_to_sync(layer.group_send)("readyz", {"type": "readyz.ping"}),
+        ),
+    }
     ok = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if ok else "unavailable", **checks}, status=200 if ok else 503
+    response = JsonResponse(
+        {"status": "ok" if ok else "unavailable", **checks, "down": health.down()},
+        status=200 if ok else 503,
     )
+    # Probed every few seconds: the outage is in the log once (realtime.health),
+    # not as an error line per probe.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
