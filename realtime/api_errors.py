@@ -15,6 +15,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from realtime import health
 from realtime.errors import DomainError, ErrorCode, ProtocolError
 
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
@@ -81,29 +82,11 @@ def json_error(
 
 def outage_of(exc: BaseException) -> str | None:
     """ "database" or "redis" when `exc` (or its cause) says that dependency is down."""
-    import redis.exceptions
-    from django.db import InterfaceError, OperationalError
-
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, OperationalError | InterfaceError):
-            return "database"
-        if isinstance(
-            current, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError
-        ):
-            return "redis"
-        current = current.__cause__ or current.__context__
-    return None
+    return health.classify(exc)
 
 
 def report_outage(exc: BaseException) -> None:
-    """Tell the process's health record (one warning per outage), when there is one."""
-    try:
-        from realtime import health  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return
+    """Tell the process's health record (one warning when an outage starts)."""
     health.report(exc)
 
 

@@ -328,6 +328,16 @@ def assert_unavailable(response: Any) -> None:
     assert int(response.headers["Retry-After"]) > 0
 
 
+@pytest.fixture(autouse=True)
+def no_outage_left() -> Any:
+    """The in-process outages below must not stay recorded for later tests."""
+    from realtime import health
+
+    health.reset()
+    yield
+    health.reset()
+
+
 class _Response:
     """A Django test response seen through the httpx names used above."""
 
