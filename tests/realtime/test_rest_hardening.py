@@ -147,6 +147,58 @@ def test_json_body_over_the_upload_limit_is_413_json(http, cafe):
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=4096)
+def test_a_body_without_a_length_is_held_to_the_limit_while_read():
+    """A chunked body has no Content-Length to check up front: the parser counts."""
+    from io import BytesIO
+
+    from realtime.parsers import PayloadTooLarge, StrictFormParser, StrictJSONParser
+
+    big = b'{"a": "' + b"x" * 5000 + b'"}'
+    with pytest.raises(PayloadTooLarge):
+        StrictJSONParser().parse(BytesIO(big), "application/json", {})
+    with pytest.raises(PayloadTooLarge):
+        StrictFormParser().parse(BytesIO(b"a=" + b"x" * 5000), None, {})
+    small = StrictJSONParser().parse(BytesIO(b'{"a": 1}'), "application/json", {})
+    assert small == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    "content_type,body",
+    [
+        ("application/json", '{"content": "a\\u0000b"}'),
+        ("application/x-www-form-urlencoded", "content=a%00b"),
+    ],
+)
+def test_nul_characters_are_400_json(http, alice, content_type, body):
+    """PostgreSQL text cannot hold NUL: refused before any query."""
+    http.force_login(alice)
+    session = ChatSession.objects.create(title="t", creator=alice)
+    session.members.create(user=alice)
+    before = counts()
+    response = http.post(
+        f"/api/chat/sessions/{session.pk}/messages/",
+        data=body,
+        content_type=content_type,
+    )
+    assert_error(response, 400, "VALIDATION_ERROR")
+    assert counts() == before
+
+
+def test_nul_in_a_json_setting_is_400_json(staff_http):
+    """A JSON value is stored as jsonb on PostgreSQL, which refuses \u0000."""
+    from orders.models import KioskSetting
+
+    response = staff_http.patch(
+        "/api/settings/kiosk_message/",
+        data='{"value": "closed\\u0000"}',
+        content_type="application/json",
+    )
+    body = assert_error(response, 400, "VALIDATION_ERROR")
+    assert "NUL" in body["message"]
+    assert not KioskSetting.objects.filter(key="kiosk_message").exists()
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=4096)
 def test_form_body_over_the_upload_limit_is_413_json(http, alice):
     http.force_login(alice)
     response = http.post("/api/chat/sessions/", {"title": "x" * 5000})
