@@ -631,3 +631,24 @@ def test_api_docs_reference_no_external_host(http):
     for url in urls:
         if url.startswith("/static/"):
             assert finders.find(url.removeprefix("/static/")), url
+
+
+@pytest.mark.integration
+def test_a_server_without_redis_answers_json_never_html(server_database):
+    """A real server whose Redis is unreachable: REST works or says 503, in JSON."""
+    import httpx
+
+    from tests import tools
+
+    unreachable = f"redis://127.0.0.1:{tools.free_port()}/0"
+    env = tools.server_env(server_database, unreachable, MONITOR_IN_PROCESS="0")
+    with tools.servers(env, 1) as (server,):
+        base = server.base
+        assert httpx.get(base + "/api/menus/", timeout=15).status_code == 200
+        admin = {"Authorization": f"Bearer {tools.login(base, 'admin')}"}
+        for path in ("/api/realtime/stats/", "/readyz"):
+            response = httpx.get(base + path, headers=admin, timeout=15)
+            assert response.status_code in (200, 503), (path, response.text[:300])
+            assert response.headers["Content-Type"].startswith("application/json")
+            if response.status_code == 503 and path.startswith("/api/"):
+                assert_unavailable(response)
