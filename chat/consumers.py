@@ -15,7 +15,7 @@ from realtime.auth import query_param
 from realtime.consumers import RealtimeConsumer
 from realtime.errors import CloseCode, ErrorCode, ProtocolError
 from realtime.outbox import abroadcast_volatile
-from realtime.rooms import ID_PATTERN
+from realtime.rooms import parse_int
 
 logger = logging.getLogger(__name__)
 
@@ -52,18 +52,18 @@ class ChatConsumer(RealtimeConsumer):
     present = False
 
     async def on_ready(self) -> None:
-        session_id = query_param(self.scope, "sessionId")
-        if not session_id or not ID_PATTERN.match(session_id):
+        raw_session = query_param(self.scope, "sessionId")
+        if not raw_session:
             raise ProtocolError(ErrorCode.UNAUTHORIZED, "sessionId is required")
+        session_id = CHAT.parse_id(raw_session)
         last_seq = query_param(self.scope, "lastSeq")
-        if last_seq is not None and not last_seq.isdigit():
-            raise ProtocolError(
-                ErrorCode.VALIDATION_ERROR, "lastSeq must be a non-negative integer"
-            )
         room = CHAT.room_name(session_id)
         # Membership is the room's join rule (UNAUTHORIZED -> close 4403).
         await self.join(
-            CHAT, room, session_id, int(last_seq) if last_seq is not None else None
+            CHAT,
+            room,
+            session_id,
+            parse_int(last_seq, "lastSeq") if last_seq is not None else None,
         )
         self.session_id = session_id
         self.room = room

@@ -26,14 +26,7 @@ class MonitoringConsumer(RealtimeConsumer):
 
     @staticmethod
     def _endpoint_id(data: dict[str, Any]) -> str:
-        raw = data.get("endpointId")
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            raw = str(raw)
-        if not isinstance(raw, str) or not raw.isdigit() or len(raw) > 18:
-            raise ProtocolError(
-                ErrorCode.VALIDATION_ERROR, "endpointId must be an endpoint id"
-            )
-        return raw
+        return ENDPOINT.parse_id(data.get("endpointId"))
 
     def _reply(self, event: str, data: dict[str, Any], ref: str | None) -> None:
         # After the writer ran the join's catch-up, like join_room_success.

@@ -9,7 +9,15 @@ from typing import Any
 
 from realtime.errors import ErrorCode, ProtocolError
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Ids are matched whole (`fullmatch`: `$` would also match before a final
+# newline) and in ASCII only (`str.isdigit` takes "²" and "٣").
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+INT_PATTERN = re.compile(r"0|[1-9][0-9]{0,18}")
+# Numbers a client sends must fit a signed 64-bit column.
+INT_MAX = 2**63 - 1
+# Id fields whose values are database keys (PROTOCOL section 3); the others
+# (`orderId`) are opaque tokens.
+NUMERIC_ID_FIELDS = frozenset({"sessionId", "endpointId"})
 
 # authorize(user, ident) raises ProtocolError when the user may not join.
 Authorizer = Callable[[Any, "str | None"], None]
@@ -24,6 +32,45 @@ class RoomType:
 
     def room_name(self, ident: str | None) -> str:
         return self.name if self.id_field is None else f"{self.name}:{ident}"
+
+    @property
+    def numeric_id(self) -> bool:
+        return self.id_field in NUMERIC_ID_FIELDS
+
+    def parse_id(self, raw: Any) -> str:
+        """The canonical id of this room type from a client value (ProtocolError if bad)."""
+        field = self.id_field or "id"
+        if self.numeric_id:
+            return str(parse_int(raw, field, minimum=1))
+        if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+            raw = str(raw)
+        if not isinstance(raw, str) or not ID_PATTERN.fullmatch(raw):
+            raise ProtocolError(
+                ErrorCode.VALIDATION_ERROR,
+                f"{field} is required for roomType '{self.name}' "
+                "(letters, digits, '-' or '_')",
+            )
+        return raw
+
+
+def parse_int(raw: Any, field: str, *, minimum: int = 0) -> int:
+    """An integer from a client: a JSON integer or a string of ASCII digits.
+
+    The one parser for ids and numbers in frames and query strings: no signs,
+    spaces, leading zeros or non-ASCII digits, and within [minimum, 2^63-1].
+    """
+    if isinstance(raw, str) and INT_PATTERN.fullmatch(raw):
+        raw = int(raw)
+    if (
+        isinstance(raw, bool)
+        or not isinstance(raw, int)
+        or not minimum <= raw <= INT_MAX
+    ):
+        raise ProtocolError(
+            ErrorCode.VALIDATION_ERROR,
+            f"{field} must be an integer from {minimum} to {INT_MAX}",
+        )
+    return raw
 
 
 _registry: dict[str, RoomType] = {}
@@ -63,16 +110,7 @@ def resolve(data: dict[str, Any], *, sockets: Collection[str]) -> tuple[RoomType
         )
     ident = None
     if room_type.id_field is not None:
-        raw = data.get(room_type.id_field)
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            raw = str(raw)
-        if not isinstance(raw, str) or not ID_PATTERN.match(raw):
-            raise ProtocolError(
-                ErrorCode.VALIDATION_ERROR,
-                f"{room_type.id_field} is required for roomType '{name}' "
-                "(letters, digits, '-' or '_')",
-            )
-        ident = raw
+        ident = room_type.parse_id(data.get(room_type.id_field))
     return room_type, room_type.room_name(ident)
 
 
@@ -82,8 +120,15 @@ def parse_room(room: str) -> tuple[RoomType, str | None]:
     room_type = get_room_type(name)
     if (room_type.id_field is None) != (ident == ""):
         raise ProtocolError(ErrorCode.VALIDATION_ERROR, f"Malformed room name '{room}'")
-    if ident and not ID_PATTERN.match(ident):
-        raise ProtocolError(ErrorCode.VALIDATION_ERROR, f"Malformed room name '{room}'")
+    if ident:
+        try:
+            canonical = room_type.parse_id(ident)
+        except ProtocolError:
+            canonical = None
+        if canonical != ident:
+            raise ProtocolError(
+                ErrorCode.VALIDATION_ERROR, f"Malformed room name '{room}'"
+            )
     return room_type, ident or None
 
 
