@@ -252,6 +252,9 @@ TIDINGS = {
     "RATE_WINDOW": env_float("WS_RATE_WINDOW", 60),
     # Refused messages tolerated past the limit before the socket is closed 4429.
     "RATE_LIMIT_GRACE": env_int("WS_RATE_LIMIT_GRACE", 10),
+    # Per client address, in each server process (kiosks behind one NAT fit).
+    "MAX_CONNECTIONS_PER_ADDRESS": env_int("WS_MAX_CONNECTIONS_PER_ADDRESS", 256),
+    "ADDRESS_RATE_LIMIT": env_int("WS_ADDRESS_RATE_LIMIT", 200),
     "BATCH_MAX": 50,
     "SEND_QUEUE_MAX": env_int("WS_SEND_QUEUE_MAX", 5000),
     "HISTORY_MIN_EVENTS": env_int("HISTORY_MIN_EVENTS", 1000),

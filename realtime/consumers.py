@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextvars
-import json
 import logging
 import time
 import types
@@ -20,10 +19,11 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, ClassVar
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from realtime import events, metrics, runtime, stats
+from realtime import events, jsonsafe, metrics, runtime, stats
 from realtime.auth import InvalidToken, query_param, user_from_token, user_summary
 from realtime.errors import CloseCode, DomainError, ErrorCode, ProtocolError
 from realtime.hub import get_hub
@@ -32,6 +32,11 @@ from realtime.rooms import RoomType, resolve
 from realtime.selectors import ResyncRequired, current_seq, events_after
 
 logger = logging.getLogger(__name__)
+# One structured line per socket opened and closed, refused frame and limit hit.
+socket_log = logging.getLogger("tidings.socket")
+
+# Close code of a socket that failed inside the server (RFC 6455 "internal error").
+INTERNAL_ERROR_CLOSE = 1011
 
 Handler = Callable[[Any, dict[str, Any], "str | None"], Awaitable[None]]
 # Events a socket that still waits for its `auth` message may send.
@@ -68,6 +73,29 @@ def _resume(coro: Coroutine[Any, Any, bool], waiting: Any) -> Generator[Any, Any
             return bool(done.value)
 
 
+class _Address:
+    """One client address's open sockets and message budget (a token bucket)."""
+
+    __slots__ = ("at", "sockets", "tokens")
+
+    def __init__(self, now: float, rate: float) -> None:
+        self.sockets = 0
+        self.tokens = rate
+        self.at = now
+
+    def take(self, now: float, rate: float) -> bool:
+        self.tokens = min(rate, self.tokens + (now - self.at) * rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+# Per process: address -> its sockets and budget, while it has open sockets.
+_addresses: dict[str, _Address] = {}
+
+
 class JoinResult:
     """Filled in by the writer once the join's replay ran."""
 
@@ -101,11 +129,57 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         cls._handler_table = table
 
     # -- lifecycle ---------------------------------------------------------
+    #
+    # Every way a socket ends goes through `queue_close` (error frame, then
+    # close code) and `_cleanup` (rooms, presence, stats), which runs once.
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # The server dropped the application without websocket.disconnect
+            # (cancelled, or its receive failed): clean up all the same.
+            await asyncio.shield(self._cleanup(None))
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        try:
+            await super().dispatch(message)
+        except StopConsumer:
+            raise
+        except Exception:
+            if message.get("type") == "websocket.disconnect":
+                logger.exception("socket cleanup failed")
+                raise StopConsumer() from None
+            if getattr(self, "accepted", False):
+                self.fail(message.get("type", "dispatch"))
+            else:
+                logger.exception("socket failed before it was accepted")
+                await self.close()
+
+    def fail(self, where: str) -> None:
+        """An unexpected exception (being handled): log it, then error frame and 1011."""
+        logger.exception("socket failed in %s", where)
+        if self.closing:
+            # A close is under way; its queued frames may be gone: close now.
+            self.enqueue(("close", self.close_code or INTERNAL_ERROR_CLOSE))
+            return
+        self.queue_close(
+            INTERNAL_ERROR_CLOSE, "Internal error", ErrorCode.INTERNAL_ERROR
+        )
 
     async def connect(self) -> None:
         conf = settings.TIDINGS
         self.conf = conf
         self.connection_id = uuid.uuid4().hex
+        self.accepted = False
+        self.counted = False  # in stats and in its address's sockets
+        self.cleaned = False
+        self.finished = False  # the close was sent: nothing more goes out
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.frames_in = self.frames_out = 0
+        client = self.scope.get("client")
+        self.address: str | None = client[0] if client else None
         self.user = self.scope.get("user")
         self.joined: dict[str, int] = {}  # room -> last seq sent
         # room -> the seq after which this socket's coverage of the room starts
@@ -126,8 +200,15 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.ack_deadline: float | None = None
         self.tasks: list[asyncio.Task[Any]] = []
         self.authenticated = bool(getattr(self.user, "is_authenticated", False))
+        self.opened_at = now
         await self.accept()
+        self.accepted = True
         stats.opened(self.socket_name)
+        address = self._address_entry()
+        if address is not None:
+            address.sockets += 1
+        self.counted = True
+        self.log(logging.INFO, "socket opened", "socket.opened")
         runtime.ensure_started()
         self.send_frame(
             events.CONNECTED,
@@ -137,6 +218,17 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 conf["HEARTBEAT_TIMEOUT"],
             ),
         )
+        if (
+            address is not None
+            and address.sockets > conf["MAX_CONNECTIONS_PER_ADDRESS"]
+        ):
+            self.limit_hit("connections_per_address")
+            self.queue_close(
+                CloseCode.RATE_LIMIT_EXCEEDED,
+                "Too many connections from this address",
+                ErrorCode.RATE_LIMITED,
+            )
+            return
         if self.scope.get("auth_error"):
             self.queue_close(
                 CloseCode.NOT_AUTHENTICATED,
@@ -171,20 +263,45 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         """Called once the socket has its user (subclasses join their rooms here)."""
 
     async def disconnect(self, code: int) -> None:
-        if not hasattr(self, "tasks"):
+        await self._cleanup(code)
+
+    async def _cleanup(self, code: int | None) -> None:
+        """Leave rooms, presence and stats; runs once however the socket ended."""
+        if not hasattr(self, "tasks") or self.cleaned:
             return
-        self.closing = True
-        for task in self.tasks:
-            task.cancel()
-        if isinstance(self.writer, asyncio.Task):
-            self.writer.cancel()
-        hub = get_hub()
-        hub.heartbeats.discard(self)
-        for room in list(self.room_types):
-            await hub.unsubscribe(room, self)
-        self.joined.clear()
-        stats.closed(self.socket_name)
-        await self.on_disconnected()
+        self.cleaned = True
+        self.closing = self.finished = True
+        rooms = list(self.room_types)
+        try:
+            for task in self.tasks:
+                task.cancel()
+            if isinstance(self.writer, asyncio.Task):
+                self.writer.cancel()
+            hub = get_hub()
+            hub.heartbeats.discard(self)
+            for room in rooms:
+                await hub.unsubscribe(room, self)
+            self.joined.clear()
+            await self.on_disconnected()
+        finally:
+            if self.counted:
+                self.counted = False
+                stats.closed(self.socket_name)
+                self._release_address()
+            if self.close_code is None:
+                self.close_code = code if code is not None else 1006
+                self.close_reason = "client closed" if code is not None else "dropped"
+            self.log(
+                logging.INFO,
+                "socket closed",
+                "socket.closed",
+                close_code=self.close_code,
+                close_reason=self.close_reason,
+                rooms=rooms,
+                duration_ms=int((time.monotonic() - self.opened_at) * 1000),
+                frames_in=self.frames_in,
+                frames_out=self.frames_out,
+            )
 
     async def on_disconnected(self) -> None:
         """Called after the socket closed and left its rooms."""
@@ -194,9 +311,48 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if self.closing:
             return
         self.closing = True
+        self.close_code, self.close_reason = code, message
         metrics.ERRORS.labels(str(code)).inc()
         self.send_frame(events.ERROR, events.error_data(error, message))
         self.enqueue(("close", code))
+
+    # -- logs and per-address limits ------------------------------------------
+
+    def log(self, level: int, message: str, event: str, **fields: Any) -> None:
+        """One structured line about this socket (never a token or a frame's content)."""
+        if not socket_log.isEnabledFor(level):
+            return
+        user: Any = getattr(self, "user", None)
+        fields.update(
+            event=event,
+            connection_id=self.connection_id,
+            user_id=user.pk if getattr(user, "is_authenticated", False) else None,
+            address=self.address,
+            path=self.scope.get("path"),
+        )
+        socket_log.log(level, message, extra=fields)
+
+    def limit_hit(self, limit: str) -> None:
+        self.log(logging.WARNING, "limit hit", "limit.hit", limit=limit)
+
+    def _address_entry(self) -> _Address | None:
+        if self.address is None:
+            return (
+                None  # a server that does not say (unix socket): no per-address limits
+            )
+        entry = _addresses.get(self.address)
+        if entry is None:
+            entry = _addresses[self.address] = _Address(
+                time.monotonic(), self.conf["ADDRESS_RATE_LIMIT"]
+            )
+        return entry
+
+    def _release_address(self) -> None:
+        entry = _addresses.get(self.address) if self.address is not None else None
+        if entry is not None:
+            entry.sockets -= 1
+            if entry.sockets <= 0:
+                del _addresses[self.address]  # type: ignore[arg-type]
 
     # -- sending -----------------------------------------------------------
 
@@ -213,6 +369,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     def send_error(self, code: str, message: str, ref: str | None = None) -> None:
         metrics.ERRORS.labels(code).inc()
+        self.log(logging.INFO, "frame refused", "frame.refused", error_code=code)
         self.send_frame(events.ERROR, events.error_data(code, message), ref)
 
     def deliver(self, room: str, seq: int | None, event: str, text: str) -> None:
@@ -222,6 +379,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.pending_events += 1
         if self.pending_events > self.conf["SEND_QUEUE_MAX"]:
             metrics.SLOW_CLIENTS.inc()
+            self.limit_hit("send_queue")
             # Drop what waits (the client resumes by replay after reconnecting)
             # and close right after the frame being written now, if any.
             self.outbox = None
@@ -247,7 +405,14 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         """Send one text frame straight to the ASGI server (fan-out's hot path)."""
         return self.base_send({"type": "websocket.send", "text": text})
 
+    def _out(self, text: str) -> Awaitable[None]:
+        """Every frame the writer sends, counted."""
+        self.frames_out += 1
+        return self.send_text(text)
+
     def enqueue(self, item: tuple[Any, ...]) -> None:
+        if self.finished:
+            return  # closed: nothing more goes out
         if self.writer is None and not self.outbox:
             self._write_now(item)
             return
@@ -304,7 +469,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         kind = item[0]
         try:
             if kind == "text":
-                await self.send_text(item[1])
+                await self._out(item[1])
             elif kind == "event":
                 self.pending_events -= 1
                 await self._send_room_event(item[1], item[2], item[3])
@@ -315,12 +480,32 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                     await self._catch_up(item[1])
             elif kind == "close":
                 self.outbox = None
-                await self.close(code=item[1])
+                self.finished = True
+                try:
+                    await self.close(code=item[1])
+                finally:
+                    # Done with this socket: clean up now, not only once (if
+                    # ever) the server reports the disconnect.
+                    task = asyncio.ensure_future(self._cleanup(item[1]))
+                    _hooks.add(task)
+                    task.add_done_callback(_hooks.discard)
                 return False
         except asyncio.CancelledError:
             raise
+        except OSError as exc:
+            # The client went away (the server's ClientDisconnected): not an
+            # error; websocket.disconnect (or the end of the app) cleans up.
+            logger.debug("client gone while writing %s: %r", kind, exc)
+            self.outbox = None
+            self.closing = self.finished = True
+            return False
         except Exception:
-            logger.exception("writer failed on %s", kind)
+            if self.finished:
+                return False
+            # What was queued may depend on what failed (a replay, say): drop
+            # it, and let the client resume by replay after reconnecting.
+            self.outbox = None
+            self.fail(f"writer ({kind})")
         return True
 
     async def _send_room_event(self, room: str, seq: int | None, text: str) -> None:
@@ -328,7 +513,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if seq is None:
             # A volatile frame (never stored, never replayed): no seq bookkeeping.
             if last is not None:
-                await self.send_text(text)
+                await self._out(text)
             return
         if last is None or seq <= last:
             return
@@ -337,7 +522,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await self._catch_up(room)
             if self.joined.get(room, seq) >= seq:
                 return
-        await self.send_text(text)
+        await self._out(text)
         self.joined[room] = seq
 
     async def _catch_up(self, room: str) -> int:
@@ -352,13 +537,13 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 room_type, ident = self.room_types[room]
                 data = self.room_reply(room_type, room, ident)
                 data["seq"] = exc.seq
-                await self.send_text(self.frame_text(events.RESYNC_REQUIRED, data))
+                await self._out(self.frame_text(events.RESYNC_REQUIRED, data))
                 self.joined[room] = exc.seq
                 return sent
             if not rows:
                 return sent
             for seq, frame in rows:
-                await self.send_text(frame)
+                await self._out(frame)
                 self.joined[room] = seq
                 sent += 1
         return sent
@@ -375,7 +560,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             if not rows:
                 return sent
             for _seq, frame in rows:
-                await self.send_text(frame)
+                await self._out(frame)
                 sent += 1
             after = rows[-1][0]
         return sent
@@ -385,13 +570,16 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None
     ) -> None:
+        self.frames_in += 1
         if self.closing:
             return
         limit = self.conf["MAX_FRAME_BYTES"]
         size = len(bytes_data) if bytes_data is not None else len(text_data or "")
         if size > limit or (
-            size * 4 > limit and len((text_data or "").encode()) > limit
+            size * 4 > limit
+            and len((text_data or "").encode("utf-8", "replace")) > limit
         ):
+            self.limit_hit("frame_size")
             self.queue_close(
                 CloseCode.FRAME_TOO_LARGE,
                 f"Frame larger than {limit} bytes",
@@ -406,10 +594,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 )
             return
         try:
-            message = json.loads(text_data or "")
-        except ValueError:
+            message = jsonsafe.loads(text_data or "")
+        except jsonsafe.BadJSON as exc:
             if self.take_rate_token(None):
-                self.send_error(ErrorCode.VALIDATION_ERROR, "Malformed JSON")
+                self.send_error(ErrorCode.VALIDATION_ERROR, str(exc))
             return
         if isinstance(message, dict) and self._is_batch(message):
             await self._receive_batch(message)
@@ -445,17 +633,33 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await self.receive_envelope(item)
 
     def take_rate_token(self, ref: str | None) -> bool:
-        """Count one client message; False (after replying or closing) when over the limit."""
+        """Count one client message; False (after replying or closing) when over a limit.
+
+        Two limits: this socket's messages per window, and its address's
+        messages per second across all of the address's sockets.
+        """
         now = time.monotonic()
         window, limit = self.conf["RATE_WINDOW"], self.conf["RATE_LIMIT"]
         expired = bisect.bisect_right(self.rate, now - window)
         if expired:
             del self.rate[:expired]
         if len(self.rate) < limit:
-            self.rate.append(now)
-            self.refused = 0
-            return True
+            address = _addresses.get(self.address) if self.address else None
+            if address is None or address.take(now, self.conf["ADDRESS_RATE_LIMIT"]):
+                self.rate.append(now)
+                self.refused = 0
+                return True
+            which = "rate_per_address"
+            message = (
+                f"More than {self.conf['ADDRESS_RATE_LIMIT']} messages a second "
+                "from this address"
+            )
+        else:
+            which = "rate_per_connection"
+            message = f"More than {limit} messages in {int(window)} s"
         self.refused += 1
+        if self.refused == 1:
+            self.limit_hit(which)
         if self.refused > self.conf["RATE_LIMIT_GRACE"]:
             self.queue_close(
                 CloseCode.RATE_LIMIT_EXCEEDED,
@@ -463,11 +667,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 ErrorCode.RATE_LIMITED,
             )
         else:
-            self.send_error(
-                ErrorCode.RATE_LIMITED,
-                f"More than {limit} messages in {int(window)} s",
-                ref,
-            )
+            self.send_error(ErrorCode.RATE_LIMITED, message, ref)
         return False
 
     async def receive_envelope(self, message: Any) -> None:
@@ -670,7 +870,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
         async def success() -> None:
             reply.update(seq=self.joined.get(room, 0), message=f"Joined {room}")
-            await self.send_text(
+            await self._out(
                 self.frame_text(events.JOIN_ROOM_SUCCESS, reply, ref or None)
             )
 
@@ -693,7 +893,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             )
         restored = 0
         replays: list[JoinResult] = []
-        for entry in rooms:
+        for index, entry in enumerate(rooms):
+            # Every room counts toward the rate limit (the frame paid for the first).
+            if index and not self.take_rate_token(ref):
+                break
             try:
                 if not isinstance(entry, dict):
                     raise ProtocolError(
@@ -720,7 +923,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 "replayedCount": sum(r.replayed for r in replays),
                 "timestamp": events.now_iso(),
             }
-            await self.send_text(
+            await self._out(
                 self.frame_text(events.RESTORE_ROOMS_SUCCESS, data, ref or None)
             )
 
