@@ -23,8 +23,9 @@ import engineio
 import socketio
 from channels.db import database_sync_to_async
 from django.conf import settings
+from socketio import packet as sio_packet
 
-from realtime import runtime
+from realtime import events, jsonsafe, runtime
 from realtime.auth import (
     InvalidToken,
     origin_allowed,
@@ -34,6 +35,7 @@ from realtime.auth import (
 )
 from realtime.consumers import RealtimeConsumer
 from realtime.errors import ErrorCode
+from realtime.jsonsafe import BadJSON
 
 logger = logging.getLogger(__name__)
 
@@ -229,11 +231,149 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
             self.sockets.pop(sid, None)
 
 
+class _StrictJSON:
+    """What `GatewayPacket` parses and writes JSON with: `jsonsafe.loads` in."""
+
+    loads = staticmethod(jsonsafe.loads)
+    dumps = staticmethod(json.dumps)
+
+
+class GatewayPacket(sio_packet.Packet):  # type: ignore[misc]
+    """A Socket.IO packet whose JSON is parsed by the strict client parser."""
+
+    json = _StrictJSON
+
+
+class BadPacket(Exception):
+    """A client packet the gateway refuses; `id` is its acknowledgement id, if any."""
+
+    def __init__(self, code: ErrorCode, message: str, id: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.id = id
+
+
+# Event names python-socketio keeps for itself (and its catch-all handler).
+RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "*"})
+
+
+def decode_packet(data: str | bytes) -> sio_packet.Packet:
+    """A client packet of the default dialect, or BadPacket saying what is wrong."""
+    if not isinstance(data, str):
+        raise BadPacket(
+            ErrorCode.VALIDATION_ERROR, "Binary packets are not supported; send JSON"
+        )
+    pkt = GatewayPacket()
+    pkt.id = None
+    try:
+        attachments = pkt.decode(data)
+    except BadJSON as exc:
+        raise BadPacket(ErrorCode.VALIDATION_ERROR, str(exc), pkt.id) from None
+    except (ValueError, TypeError, IndexError):
+        raise BadPacket(
+            ErrorCode.VALIDATION_ERROR, "Malformed Socket.IO packet", pkt.id
+        ) from None
+    kind = pkt.packet_type
+    if attachments or kind in (sio_packet.BINARY_EVENT, sio_packet.BINARY_ACK):
+        raise BadPacket(
+            ErrorCode.VALIDATION_ERROR,
+            "Binary packets are not supported; send JSON",
+            pkt.id,
+        )
+    if kind == sio_packet.EVENT:
+        if not isinstance(pkt.data, list) or not pkt.data:
+            raise BadPacket(
+                ErrorCode.VALIDATION_ERROR,
+                "An event must be a JSON array: [name, data]",
+                pkt.id,
+            )
+        name = pkt.data[0]
+        if not isinstance(name, str) or not name:
+            raise BadPacket(
+                ErrorCode.VALIDATION_ERROR,
+                "An event name must be a non-empty string",
+                pkt.id,
+            )
+        if name in RESERVED_EVENTS:
+            raise BadPacket(ErrorCode.UNKNOWN_EVENT, f"Unknown event '{name}'", pkt.id)
+    elif kind == sio_packet.ACK:
+        if not isinstance(pkt.data, list):
+            raise BadPacket(
+                ErrorCode.VALIDATION_ERROR, "An ack must be a JSON array", pkt.id
+            )
+    elif kind == sio_packet.CONNECT:
+        if pkt.data is not None and not isinstance(pkt.data, dict):
+            raise BadPacket(
+                ErrorCode.VALIDATION_ERROR, "CONNECT data must be a JSON object"
+            )
+    elif kind != sio_packet.DISCONNECT:
+        raise BadPacket(ErrorCode.VALIDATION_ERROR, "Unknown packet type", pkt.id)
+    return pkt
+
+
 class GatewayServer(socketio.AsyncServer):  # type: ignore[misc]
-    """python-socketio's server on `EngineServer`."""
+    """python-socketio's server on `EngineServer`, answering bad packets with errors.
+
+    python-socketio drops a packet it cannot decode or dispatch with a
+    traceback in the log and nothing for the client. Here every client packet
+    is parsed by the strict parser and checked first; one that is not valid
+    gets an `error` event (and its acknowledgement, when it asked for one)
+    with the code a native socket would get, and counts toward the rate
+    limit. Binary packets are refused, so no attachments are ever collected.
+    """
+
+    connections: dict[str, SocketIOConnection]
 
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return EngineServer
+
+    async def _handle_eio_message(self, eio_sid: str, data: str | bytes) -> None:
+        try:
+            pkt = decode_packet(data)
+        except BadPacket as bad:
+            await self._refuse(eio_sid, bad)
+            return
+        kind = pkt.packet_type
+        if kind == sio_packet.CONNECT:
+            await self._handle_connect(eio_sid, pkt.namespace, pkt.data)
+        elif kind == sio_packet.DISCONNECT:
+            await self._handle_disconnect(
+                eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT
+            )
+        elif kind == sio_packet.EVENT:
+            await self._handle_event(eio_sid, pkt.namespace, pkt.id, pkt.data)
+        else:
+            await self._handle_ack(eio_sid, pkt.namespace, pkt.id, pkt.data)
+
+    async def _refuse(self, eio_sid: str, bad: BadPacket) -> None:
+        sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+        connection = self.connections.get(sid) if sid is not None else None
+        if connection is None:
+            # Not connected yet: the answer a connecting client listens for.
+            await self._send_packet(
+                eio_sid,
+                self.packet_class(
+                    sio_packet.CONNECT_ERROR,
+                    data=refusal(bad.code, bad.message).error_args,
+                ),
+            )
+            return
+        if connection.closing or not connection.take_rate_token(None):
+            return
+        connection.send_error(bad.code, bad.message)
+        if bad.id is not None:
+            error = events.error_data(bad.code, bad.message)
+            await self._send_packet(
+                eio_sid, self.packet_class(sio_packet.ACK, id=bad.id, data=[error])
+            )
+
+
+def refusal(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
+    """A refused connect: `err.message` is `message`, `err.data` is `{code, message}`."""
+    return socketio.exceptions.ConnectionRefusedError(
+        message, {"code": code, "message": message}
+    )
 
 
 def create_server(connection_class: type[SocketIOConnection]) -> socketio.AsyncServer:
@@ -242,10 +382,12 @@ def create_server(connection_class: type[SocketIOConnection]) -> socketio.AsyncS
         async_mode="asgi",
         cors_allowed_origins=origin_allowed,
         max_http_buffer_size=conf["MAX_FRAME_BYTES"],
+        serializer=GatewayPacket,
         logger=False,
         engineio_logger=False,
     )
     connections: dict[str, SocketIOConnection] = {}
+    server.connections = connections
 
     @server.event
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -253,9 +395,7 @@ def create_server(connection_class: type[SocketIOConnection]) -> socketio.AsyncS
         try:
             user = await _scope_user(scope, auth)
         except InvalidToken as exc:
-            raise socketio.exceptions.ConnectionRefusedError(
-                {"message": f"Invalid token: {exc}", "code": ErrorCode.UNAUTHORIZED}
-            ) from None
+            raise refusal(ErrorCode.UNAUTHORIZED, f"Invalid token: {exc}") from None
         connection = connection_class(
             server, sid, {**scope, "type": "websocket", "user": user}
         )

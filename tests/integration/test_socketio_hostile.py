@@ -10,9 +10,11 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
+import websockets
 
 from tests import tools
 from tests.integration.test_socketio_gateway import (  # noqa: F401 (fixture)
@@ -142,3 +144,135 @@ async def test_oversize_polling_post_gets_413_and_leaves_nothing_behind(
         lambda: close_wait_count(own_server.port) == 0, 5, "no socket in CLOSE-WAIT"
     )
     assert sigterm_seconds(own_server) < 5
+
+
+# -- item 7 of the issue: Socket.IO packets that are not valid ------------------------
+
+
+class RawSession:
+    """An Engine.IO websocket session spoken by hand, to send what clients should not."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.unread: list[str] = []
+
+    @classmethod
+    async def open(cls, ws: str, query: str = "", **headers: str) -> RawSession:
+        conn = await websockets.connect(
+            f"{ws}/socket.io/?EIO=4&transport=websocket{query}",
+            open_timeout=10,
+            additional_headers=headers or None,
+        )
+        session = cls(conn)
+        assert (await session.recv()).startswith("0{")
+        return session
+
+    async def connect(self, auth: Any = None) -> str:
+        """The Socket.IO CONNECT of the default namespace; its answer packet."""
+        await self.conn.send("40" + (json.dumps(auth) if auth is not None else ""))
+        return await self.next("4")
+
+    async def recv(self, timeout: float = 5) -> str:
+        frame = await asyncio.wait_for(self.conn.recv(), timeout)
+        assert isinstance(frame, str), frame
+        return frame
+
+    async def next(self, prefix: str, timeout: float = 5) -> str:
+        """The first packet starting with `prefix` not taken yet, answering pings."""
+        for frame in self.unread:
+            if frame.startswith(prefix):
+                self.unread.remove(frame)
+                return frame
+        while True:
+            frame = await self.recv(timeout)
+            if frame == "2":
+                await self.conn.send("3")
+            elif frame.startswith('42["heartbeat"'):
+                continue
+            elif frame.startswith(prefix):
+                return frame
+            else:
+                self.unread.append(frame)
+
+    async def event(self, name: str, timeout: float = 5) -> list[Any]:
+        """The arguments of the next EVENT packet called `name`."""
+        return list(json.loads((await self.next(f'42["{name}"', timeout))[2:])[1:])
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+
+NESTED = "[" * 10_000 + "]" * 10_000
+BAD_PACKETS: list[tuple[str, str | bytes, str]] = [
+    ("broken JSON", '421["ping",{', "VALIDATION_ERROR"),
+    ("an object, not an array", '42{"a":1}', "VALIDATION_ERROR"),
+    ("an empty array", "42[]", "VALIDATION_ERROR"),
+    ("a name that is not text", "42[1,{}]", "VALIDATION_ERROR"),
+    ("nesting 10,000 deep", f'42["ping",{NESTED}]', "VALIDATION_ERROR"),
+    ("a lone surrogate", '42["ping","\\ud800"]', "VALIDATION_ERROR"),
+    ("a binary frame", b"\x04\x00\xff", "VALIDATION_ERROR"),
+    (
+        "a binary event",
+        '451-["ping",{"_placeholder":true,"num":0}]',
+        "VALIDATION_ERROR",
+    ),
+    ("an unknown packet type", "49", "VALIDATION_ERROR"),
+    ("a reserved event name", '42["disconnect"]', "UNKNOWN_EVENT"),
+]
+
+
+@pytest.mark.parametrize(
+    ("packet", "code"),
+    [(packet, code) for _, packet, code in BAD_PACKETS],
+    ids=[name for name, _, _ in BAD_PACKETS],
+)
+async def test_invalid_packet_gets_an_error_event_and_the_session_goes_on(
+    server: tools.Server, packet: str | bytes, code: str
+) -> None:
+    session = await RawSession.open(server.ws)
+    try:
+        assert (await session.connect()).startswith('40{"sid":')
+        await session.conn.send(packet)
+        (error,) = await session.event("error")
+        assert error["code"] == code, error
+        assert error["message"] and error["timestamp"]
+        assert "Traceback" not in error["message"]
+        if isinstance(packet, str) and packet.startswith("421"):
+            # The acknowledgement asked for gets the same error.
+            ack = json.loads((await session.next("431"))[3:])
+            assert ack[0]["code"] == code
+        await session.conn.send('422["ping",{"x":1}]')
+        assert json.loads((await session.next("432"))[3:]) == [None]
+        assert await session.event("pong") == [{"x": 1}]
+    finally:
+        await session.close()
+
+
+async def test_bad_token_refusal_has_code_in_data_and_a_plain_message(
+    server: tools.Server,
+    socketio_client_dir: str,  # noqa: F811 (the imported fixture)
+) -> None:
+    session = await RawSession.open(server.ws)
+    try:
+        refused = await session.connect({"token": "not-a-jwt"})
+        assert refused.startswith("44"), refused
+        body = json.loads(refused[2:])
+        assert body["data"]["code"] == "UNAUTHORIZED"
+        assert body["data"]["message"] == body["message"]
+        assert "{" not in body["message"] and "code" not in body["message"]
+    finally:
+        await session.close()
+
+    client = await NodeClient.start(
+        socketio_client_dir,
+        server.base,
+        auth={"token": "not-a-jwt"},
+        transports=["websocket"],
+    )
+    try:
+        error = await client.next("connect_error")
+        assert error["data"]["code"] == "UNAUTHORIZED"
+        assert error["message"].startswith("Invalid token"), error
+        assert error["message"] == error["data"]["message"]
+    finally:
+        await client.close()
