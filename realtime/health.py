@@ -4,8 +4,10 @@ Every piece of code that talks to Redis or the database and can live through
 an outage (the hub's receive loop, the background loops, chat presence, the
 stats view) reports here instead of logging a traceback per attempt:
 `failed(name, exc)` on an error, `recovered(name)` once a call works again.
-The first failure logs one WARNING with the error, later failures are only
-counted, and the recovery logs one WARNING with how long it lasted. Readiness
+Failures are counted; once they have gone on for `CONFIRM_AFTER` seconds the
+outage is logged as one WARNING with the error, and its end as one WARNING
+with how long it lasted. A lone failure that the next call contradicts (a
+connection pooled before an earlier outage) logs nothing. Readiness
 (`GET /readyz`) shows what is down.
 
 Libraries that log a traceback per failed attempt (the channel layer's
@@ -29,23 +31,25 @@ DATABASE = "database"
 NAMES = (DATABASE, REDIS)
 
 
-# A failure this soon after a recovery is most often a connection that was
-# pooled before the outage: it is announced only if it lasts longer.
-FLAP_GRACE = 2.0
+# An outage is announced once it has lasted this long: a single failed call
+# that the next one (or the watcher's probe, every half second) contradicts
+# is most often a connection pooled before an outage, not a new one.
+CONFIRM_AFTER = 0.4
+clock = time.monotonic
 
 
 @dataclass
 class Outage:
     error: str
-    started: float = field(default_factory=time.monotonic)
+    started: float
     since: datetime = field(default_factory=lambda: datetime.now(UTC))
     failures: int = 1
-    announced: bool = True
+    announced: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "since": self.since.isoformat(),
-            "seconds": round(time.monotonic() - self.started, 1),
+            "seconds": round(clock() - self.started, 1),
             "error": self.error,
             "failures": self.failures,
         }
@@ -53,7 +57,6 @@ class Outage:
 
 _lock = threading.Lock()
 _outages: dict[str, Outage] = {}
-_recovered_at: dict[str, float] = {}
 
 
 def describe(exc: BaseException) -> str:
@@ -62,21 +65,18 @@ def describe(exc: BaseException) -> str:
 
 
 def failed(name: str, exc: BaseException | str) -> bool:
-    """Record a failed call to `name`; True when this one starts an outage."""
+    """Record a failed call to `name`; True when this one announces the outage."""
     error = exc if isinstance(exc, str) else describe(exc)
-    now = time.monotonic()
+    now = clock()
     with _lock:
         outage = _outages.get(name)
-        if outage is not None:
-            outage.failures += 1
-            if outage.announced or now - outage.started < FLAP_GRACE:
-                return False
-            outage.announced = True  # a flap that turned into an outage
+        if outage is None:
+            outage = _outages[name] = Outage(error, started=now)
         else:
-            flap = now - _recovered_at.get(name, -FLAP_GRACE) < FLAP_GRACE
-            outage = _outages[name] = Outage(error, started=now, announced=not flap)
-            if flap:
-                return False
+            outage.failures += 1
+        if outage.announced or now - outage.started < CONFIRM_AFTER:
+            return False
+        outage.announced = True
     logger.warning("%s unavailable: %s", name, outage.error)
     return True
 
@@ -87,15 +87,12 @@ def recovered(name: str) -> bool:
         return False
     with _lock:
         outage = _outages.pop(name, None)
-        if outage is None:
-            return False
-        _recovered_at[name] = time.monotonic()
-    if not outage.announced:
+    if outage is None or not outage.announced:
         return False
     logger.warning(
         "%s available again after %.1f s (%d failed call%s)",
         name,
-        time.monotonic() - outage.started,
+        clock() - outage.started,
         outage.failures,
         "" if outage.failures == 1 else "s",
     )
@@ -116,7 +113,6 @@ def reset() -> None:
     """Forget every outage (tests)."""
     with _lock:
         _outages.clear()
-        _recovered_at.clear()
 
 
 def classify(exc: BaseException) -> str | None:
