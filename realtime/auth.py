@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlsplit
 
 from channels.auth import get_user
 from channels.db import database_sync_to_async
@@ -57,19 +58,60 @@ class QueryTokenAuthMiddleware:
         return await self.app(scope, receive, send)
 
 
-def origin_allowed(origin: str | None) -> bool:
-    """Browsers send Origin; it must be one of ours. Native clients send none."""
+# Schemes a browser page may have, with their default ports.
+WEB_SCHEMES = {"http": "80", "https": "443"}
+
+
+def request_host(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The request's own host: X-Forwarded-Host when Django trusts it, else Host."""
+    found: dict[bytes, str] = {}
+    for name, value in headers:
+        found.setdefault(name.lower(), value.decode("latin1"))
+    if settings.USE_X_FORWARDED_HOST and b"x-forwarded-host" in found:
+        return found[b"x-forwarded-host"].split(",")[0].strip()
+    return found.get(b"host")
+
+
+def _without_default_port(netloc: str, scheme: str) -> str:
+    netloc = netloc.lower()
+    default = ":" + WEB_SCHEMES[scheme]
+    return netloc[: -len(default)] if netloc.endswith(default) else netloc
+
+
+def origin_allowed(origin: str | None, host: str | None = None) -> bool:
+    """Whether a browser page of `origin` may open a socket on a request to `host`.
+
+    Clients that send no Origin (native apps) pass. A browser's Origin must be
+    listed in WEBSOCKET_ALLOWED_ORIGINS (`*` for any), or be the server's own:
+    http or https, the same host and port as the request's Host header, and
+    that host one of ALLOWED_HOSTS. Without a Host header (no browser leaves
+    it out) the origin's host must be one of ALLOWED_HOSTS.
+    """
     if origin is None:
         return True
-    if (
-        origin in settings.WEBSOCKET_ALLOWED_ORIGINS
-        or "*" in settings.WEBSOCKET_ALLOWED_ORIGINS
-    ):
+    allowed = settings.WEBSOCKET_ALLOWED_ORIGINS
+    if origin in allowed or "*" in allowed:
         return True
-    host = urlparse(origin).netloc
-    if not host:
+    try:
+        parsed = urlsplit(origin)
+        parsed.port  # noqa: B018 (raises ValueError for a port that is no number)
+    except ValueError:
         return False
-    domain, _port = split_domain_port(host)
+    scheme = parsed.scheme.lower()
+    if (
+        scheme not in WEB_SCHEMES
+        or not parsed.hostname
+        or parsed.username is not None
+        or parsed.path
+        or parsed.query
+        or parsed.fragment
+    ):
+        return False
+    if host is not None and _without_default_port(
+        parsed.netloc, scheme
+    ) != _without_default_port(host.strip(), scheme):
+        return False
+    domain, _port = split_domain_port(parsed.netloc.lower())
     return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
@@ -82,7 +124,7 @@ class OriginCheckMiddleware:
         for name, value in scope.get("headers", []):
             if name == b"origin":
                 origin = value.decode("latin1")
-        if not origin_allowed(origin):
+        if not origin_allowed(origin, request_host(scope.get("headers", []))):
             await receive()  # websocket.connect
             await send({"type": "websocket.close", "code": 4403})
             return None

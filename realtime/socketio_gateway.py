@@ -30,6 +30,7 @@ from realtime.auth import (
     InvalidToken,
     origin_allowed,
     query_param,
+    request_host,
     session_user,
     user_from_token,
 )
@@ -376,11 +377,17 @@ def refusal(code: str, message: str) -> socketio.exceptions.ConnectionRefusedErr
     )
 
 
+def _origin_allowed(origin: str | None, environ: dict[str, Any]) -> bool:
+    """python-engineio's origin check: the one of the native sockets, on the same Host."""
+    headers = environ.get("asgi.scope", {}).get("headers", [])
+    return origin_allowed(origin, request_host(headers))
+
+
 def create_server(connection_class: type[SocketIOConnection]) -> socketio.AsyncServer:
     conf = settings.TIDINGS
     server = GatewayServer(
         async_mode="asgi",
-        cors_allowed_origins=origin_allowed,
+        cors_allowed_origins=_origin_allowed,
         max_http_buffer_size=conf["MAX_FRAME_BYTES"],
         serializer=GatewayPacket,
         logger=False,

@@ -276,3 +276,35 @@ async def test_bad_token_refusal_has_code_in_data_and_a_plain_message(
         assert error["message"] == error["data"]["message"]
     finally:
         await client.close()
+
+
+# -- item 9 of the issue: the origin check ----------------------------------------
+
+
+async def test_origin_must_be_the_servers_own_or_listed(server: tools.Server) -> None:
+    own = f"http://127.0.0.1:{server.port}"
+    foreign = [
+        f"http://127.0.0.1:{server.port + 1}",
+        f"ftp://127.0.0.1:{server.port}",
+        f"https://127.0.0.1:{server.port + 1}",
+        "null",
+    ]
+    polling = f"{server.base}/socket.io/?EIO=4&transport=polling"
+
+    native = await websockets.connect(f"{server.ws}/ws/orders/", origin=own)
+    assert json.loads(await native.recv())["event"] == "connected"
+    await native.close()
+    response = httpx.get(polling, headers={"Origin": own}, timeout=5)
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == own
+
+    for origin in foreign:
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(f"{server.ws}/ws/orders/", origin=origin)
+        assert refused.value.response.status_code == 403, origin
+        response = httpx.get(polling, headers={"Origin": origin}, timeout=5)
+        assert response.status_code == 400, (origin, response.text)
+        with pytest.raises(websockets.InvalidStatus):
+            await websockets.connect(
+                f"{server.ws}/socket.io/?EIO=4&transport=websocket", origin=origin
+            )
