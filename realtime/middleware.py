@@ -21,6 +21,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from rest_framework.response import Response
 
 from realtime.api_errors import json_error, outage_of, report_outage
 from realtime.jsonsafe import INT_MAX
@@ -66,6 +67,7 @@ def _finish(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBas
     if (
         response.status_code < 400
         or not _is_api(request)
+        or isinstance(response, Response)  # DRF's: the error shape already
         or response.get("Content-Type", "").startswith("application/json")
     ):
         return response

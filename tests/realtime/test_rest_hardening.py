@@ -652,3 +652,11 @@ def test_a_server_without_redis_answers_json_never_html(server_database):
             assert response.headers["Content-Type"].startswith("application/json")
             if response.status_code == 503 and path.startswith("/api/"):
                 assert_unavailable(response)
+
+
+def test_the_browsable_api_keeps_its_error_pages(http):
+    """A DRF error rendered as HTML for a browser is DRF's own page, not replaced."""
+    response = http.get("/api/orders/no-such-order/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert b"Order not found" in response.content
