@@ -11,15 +11,34 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError
 from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.utils.module_loading import import_string
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
+from realtime import events, metrics
+from realtime.errors import CloseCode, ErrorCode, ProtocolError
+from realtime.outbox import encode
+
 
 class InvalidToken(Exception):
     pass
+
+
+UNAVAILABLE = "Service temporarily unavailable (database); retry in a few seconds"
+
+
+class ServiceUnavailable(ProtocolError):
+    """Credentials could not be checked: the database is unreachable.
+
+    Raised instead of the database's own error, so no handshake answers 500;
+    a socket gets `CONNECTION_FAILED` and close 1013 (PROTOCOL section 7).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(ErrorCode.CONNECTION_FAILED, UNAVAILABLE)
 
 
 def user_from_token(token: str) -> Any:
@@ -29,7 +48,10 @@ def user_from_token(token: str) -> Any:
     except TokenError as exc:
         raise InvalidToken(str(exc)) from None
     user_id = access.get(str(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id")))
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    try:
+        user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    except DatabaseError:
+        raise ServiceUnavailable from None
     if user is None:
         raise InvalidToken("Token user not found")
     return user
@@ -55,6 +77,8 @@ class QueryTokenAuthMiddleware:
             except InvalidToken as exc:
                 scope["user"] = AnonymousUser()
                 scope["auth_error"] = f"Invalid token: {exc}"
+            except ServiceUnavailable:
+                return await refuse_unavailable(receive, send)
         return await self.app(scope, receive, send)
 
 
@@ -146,7 +170,25 @@ async def session_user(scope: dict[str, Any]) -> Any:
     if not session_key:
         return AnonymousUser()
     store = import_string(settings.SESSION_ENGINE + ".SessionStore")
-    return await get_user({"session": store(session_key)})
+    try:
+        return await get_user({"session": store(session_key)})
+    except DatabaseError:
+        raise ServiceUnavailable from None
+
+
+async def refuse_unavailable(receive: Any, send: Any) -> None:
+    """Accept the socket, send why, close 1013: the client retries later."""
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    metrics.ERRORS.labels(ErrorCode.CONNECTION_FAILED).inc()
+    await send({"type": "websocket.accept"})
+    frame = {
+        "event": events.ERROR,
+        "data": events.error_data(ErrorCode.CONNECTION_FAILED, UNAVAILABLE),
+    }
+    await send({"type": "websocket.send", "text": encode(frame)})
+    await send({"type": "websocket.close", "code": CloseCode.TRY_AGAIN_LATER})
 
 
 class SessionUserMiddleware:
@@ -160,8 +202,11 @@ class SessionUserMiddleware:
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        scope = {**scope, "user": await session_user(scope)}
-        return await self.app(scope, receive, send)
+        try:
+            user = await session_user(scope)
+        except ServiceUnavailable:
+            return await refuse_unavailable(receive, send)
+        return await self.app({**scope, "user": user}, receive, send)
 
 
 def websocket_stack(app: Any) -> Any:

@@ -28,6 +28,7 @@ from socketio import packet as sio_packet
 from realtime import events, jsonsafe, runtime
 from realtime.auth import (
     InvalidToken,
+    ServiceUnavailable,
     origin_allowed,
     query_param,
     request_host,
@@ -403,6 +404,8 @@ def create_server(connection_class: type[SocketIOConnection]) -> socketio.AsyncS
             user = await _scope_user(scope, auth)
         except InvalidToken as exc:
             raise refusal(ErrorCode.UNAUTHORIZED, f"Invalid token: {exc}") from None
+        except ServiceUnavailable as exc:
+            raise refusal(exc.code, exc.message) from None
         connection = connection_class(
             server, sid, {**scope, "type": "websocket", "user": user}
         )

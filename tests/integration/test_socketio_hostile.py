@@ -9,10 +9,13 @@ import json
 import os
 import signal
 import time
+import uuid
 from collections.abc import Iterator
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
+import jwt
 import pytest
 import websockets
 
@@ -308,3 +311,78 @@ async def test_origin_must_be_the_servers_own_or_listed(server: tools.Server) ->
             await websockets.connect(
                 f"{server.ws}/socket.io/?EIO=4&transport=websocket", origin=origin
             )
+
+
+# -- a database outage during the handshake -----------------------------------------
+
+OUTAGE_KEY = "outage-test-signing-key-0123456789abcdef-0123456789abcdef"
+
+
+def access_token(user_id: str = "1", key: str = OUTAGE_KEY) -> str:
+    """An access JWT signed with `key`, as the server's token endpoint would issue."""
+    now = int(time.time())
+    claims = {
+        "token_type": "access",
+        "exp": now + 600,
+        "iat": now,
+        "jti": uuid.uuid4().hex,
+        "user_id": user_id,
+    }
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+@pytest.fixture
+def database_down() -> Iterator[tools.Server]:
+    """A server whose PostgreSQL is unreachable (nothing listens on its port)."""
+    unreachable = SimpleNamespace(
+        url=f"postgresql://postgres@127.0.0.1:{tools.free_port()}/tidings"
+    )
+    env = tools.server_env(cast(tools.Database, unreachable), None)
+    env["SECRET_KEY"] = OUTAGE_KEY
+    server = tools.Server(env).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_database_outage_at_the_handshake_is_a_clear_refusal(
+    database_down: tools.Server,
+) -> None:
+    server = database_down
+    token = access_token()
+    # Native socket, `?token=` and session cookie: accepted, an error frame,
+    # then 1013 (try again later).
+    for url, headers in [
+        (f"{server.ws}/ws/orders/?token={token}", None),
+        (f"{server.ws}/ws", {"Cookie": "sessionid=abcdefghijklmnopqrstuvwxyz012345"}),
+    ]:
+        conn = await websockets.connect(
+            url, open_timeout=10, additional_headers=headers
+        )
+        frame = json.loads(await asyncio.wait_for(conn.recv(), 10))
+        assert frame["event"] == "error", frame
+        assert frame["data"]["code"] == "CONNECTION_FAILED"
+        assert "unavailable" in frame["data"]["message"]
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(conn.recv(), 10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+
+    # Socket.IO: the connect is refused with {code, message}.
+    session = await RawSession.open(server.ws)
+    try:
+        refused = await session.connect({"token": token})
+        assert refused.startswith("44"), refused
+        body = json.loads(refused[2:])
+        assert body["data"]["code"] == "CONNECTION_FAILED"
+        assert "unavailable" in body["message"]
+    finally:
+        await session.close()
+
+    # Nothing from the handshake paths in the log (the database's own loops
+    # report the outage themselves), and never the token.
+    output = server.output()
+    for trace in ("Exception in ASGI application", "handler error", "engineio"):
+        assert trace not in output, output[-3000:]
+    assert "realtime.auth" not in output and "socketio" not in output
+    assert token not in output

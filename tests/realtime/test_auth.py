@@ -95,3 +95,48 @@ async def test_native_handshake_checks_origin_against_the_host_header(db: Any) -
     assert not await _handshake([host, (b"origin", b"http://127.0.0.1:9999")])
     assert not await _handshake([host, (b"origin", b"ftp://127.0.0.1:8000")])
     assert await _handshake([host])
+
+
+# -- a database outage while credentials are checked ----------------------------------
+
+
+@pytest.fixture
+def database_down(monkeypatch: Any) -> None:
+    """User lookups fail as they do while PostgreSQL is unreachable."""
+    from django.db import OperationalError
+    from django.db.models.query import QuerySet
+
+    def unreachable(self: Any) -> Any:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(QuerySet, "first", unreachable)
+
+
+async def test_auth_message_during_an_outage_gets_connection_failed(
+    ws: Any, staff: Any, database_down: None
+) -> None:
+    from tests.conftest import token_for
+
+    client = await ws("/ws/monitoring/")
+    reply = await client.request("auth", {"token": token_for(staff)}, ref="a1")
+    assert reply["event"] == "error"
+    assert reply["data"]["code"] == "CONNECTION_FAILED"
+    assert "unavailable" in reply["data"]["message"]
+    # The socket stays open: the client may send `auth` again.
+    assert (await client.request("ping", {"n": 1}, ref="p1"))["event"] == "pong"
+
+
+async def test_query_token_during_an_outage_closes_1013_after_an_error(
+    staff: Any, database_down: None
+) -> None:
+    from config.asgi import application
+    from tests.conftest import token_for
+
+    comm = WebsocketCommunicator(application, f"/ws/orders/?token={token_for(staff)}")
+    connected, _ = await comm.connect(timeout=5)
+    assert connected
+    frame = await comm.receive_json_from(timeout=3)
+    assert frame["event"] == "error"
+    assert frame["data"]["code"] == "CONNECTION_FAILED"
+    closed = await comm.receive_output(timeout=3)
+    assert closed == {"type": "websocket.close", "code": 1013}
