@@ -386,3 +386,42 @@ async def test_database_outage_at_the_handshake_is_a_clear_refusal(
         assert trace not in output, output[-3000:]
     assert "realtime.auth" not in output and "socketio" not in output
     assert token not in output
+
+
+# -- item 5 of the issue: no token in any log line ----------------------------------
+
+
+async def test_tokens_never_reach_the_log(server_database: tools.Database) -> None:
+    env = tools.server_env(server_database, None, LOG_LEVEL="DEBUG")
+    with tools.servers(env, 1) as (server,):
+        good = tools.login(server.base, "barista")
+        bad = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
+
+        native = await websockets.connect(f"{server.ws}/ws/orders/?token={good}")
+        assert json.loads(await native.recv())["event"] == "connected"
+        await native.close()
+        refused = await websockets.connect(f"{server.ws}/ws/orders/?token={bad}")
+        frames = [json.loads(await refused.recv()) for _ in range(2)]
+        assert frames[1]["data"]["code"] == "UNAUTHORIZED"
+        await refused.close()
+
+        for token in (good, bad):
+            session = await RawSession.open(server.ws, f"&token={token}")
+            await session.connect({"token": token})
+            await session.conn.send('42["ping",{"x":1}]')
+            await session.close()
+        polling = httpx.get(
+            f"{server.base}/socket.io/",
+            params={"EIO": "4", "transport": "polling", "token": good},
+            timeout=5,
+        )
+        assert polling.status_code == 200
+
+        output = server.output()
+        # The socket requests were logged (DEBUG logs every request line).
+        assert "/ws/orders/" in output and "/socket.io/" in output
+        for token in (good, bad):
+            for line in output.splitlines():
+                assert token not in line, line
+                # Not even the signature, the part that makes it a credential.
+                assert token.rsplit(".", 1)[1] not in line, line
