@@ -224,13 +224,13 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
     """
 
     async def disconnect(self, sid: str | None = None) -> None:
-        if sid is None:
-            await super().disconnect()
-            return
-        socket = self.sockets.get(sid)
-        if socket is not None:
-            await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
-            self.sockets.pop(sid, None)
+        """Close one session (`sid`) or all of them, without waiting for polls."""
+        sids = list(self.sockets) if sid is None else [sid]
+        for one in sids:
+            socket = self.sockets.get(one)
+            if socket is not None:
+                await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
+                self.sockets.pop(one, None)
 
 
 class _StrictJSON:
@@ -534,6 +534,7 @@ def wrap(
     )
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """The ASGI application; `app.socketio_server` is the gateway's server."""
         if scope["type"] == "lifespan":
             await lifespan(scope, receive, send)
         elif scope["type"] in ("http", "websocket") and _is_gateway(scope["path"]):
@@ -541,6 +542,10 @@ def wrap(
         else:
             await channels_app(scope, receive, send)
 
+    # A server runner may close every session at the start of a shutdown
+    # (`await app.socketio_server.eio.disconnect()`): waiting polls are then
+    # answered at once instead of holding the shutdown up to the poll timeout.
+    app.socketio_server = server  # type: ignore[attr-defined]
     return app
 
 

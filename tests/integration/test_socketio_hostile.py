@@ -425,3 +425,31 @@ async def test_tokens_never_reach_the_log(server_database: tools.Database) -> No
                 assert token not in line, line
                 # Not even the signature, the part that makes it a credential.
                 assert token.rsplit(".", 1)[1] not in line, line
+
+
+async def test_closing_every_session_answers_a_waiting_poll_at_once() -> None:
+    """What a server runner does at the start of a shutdown: no poll holds it up."""
+    from config.asgi import application
+
+    eio = application.socketio_server.eio
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        opened = await client.get("/socket.io/?EIO=4&transport=polling")
+        sid = json.loads(opened.text[1:])["sid"]
+        # A session with no poll waiting must not hold the close up either.
+        idle = await client.get("/socket.io/?EIO=4&transport=polling")
+        idle_sid = json.loads(idle.text[1:])["sid"]
+        poll = asyncio.create_task(
+            client.get(f"/socket.io/?EIO=4&transport=polling&sid={sid}")
+        )
+        # Until the poll waits on the session's queue (no public event for it).
+        deadline = time.monotonic() + 5
+        while not eio.sockets[sid].queue._getters:
+            assert time.monotonic() < deadline, "the poll never started waiting"
+            await asyncio.sleep(0.01)
+        started = time.monotonic()
+        await asyncio.wait_for(eio.disconnect(), 2)
+        answer = await asyncio.wait_for(poll, 2)
+        assert time.monotonic() - started < 1
+        assert answer.status_code == 200 and answer.text == "1"  # CLOSE
+        assert sid not in eio.sockets and idle_sid not in eio.sockets
