@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 # Seconds between attempts of the receive loop while the channel layer fails.
 RECEIVE_RETRY_MIN = 0.1
 RECEIVE_RETRY_MAX = 2.0
+# Missed events a history check reads per room (the rest at the next check).
+HISTORY_PAGE = 500
 
 
 class Subscriber(Protocol):
@@ -84,6 +86,9 @@ class Hub:
         # Rooms joined while the channel layer was unavailable: served from
         # the history by `check_history` until their group is added.
         self._pending: set[str] = set()
+        # Rooms whose missed frames are being read, with the frames held meanwhile.
+        self._filling: dict[str, list[dict[str, Any]]] = {}
+        self._fills: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         # Highest seq this process has seen per room, and the rooms found
@@ -196,9 +201,55 @@ class Hub:
                 logger.exception("hub dispatch failed")
 
     def dispatch(self, message: dict[str, Any]) -> None:
+        """Hand a room frame to the local subscribers, in seq order.
+
+        A frame that arrives after a gap (one lost while Redis reconnected,
+        or a later frame of another publisher that overtook an earlier one)
+        is held, with the frames after it, while the hub reads the missing
+        ones from the history: one read for the room instead of one per
+        socket, each of which would otherwise see the gap and read on its own.
+        """
         room = message.get("room")
         if not isinstance(room, str):
             return
+        if not self.rooms.get(room):
+            return
+        seq = message.get("seq")
+        if seq is not None:
+            held = self._filling.get(room)
+            if held is not None:
+                held.append(message)
+                return
+            seen = self.seen.get(room)
+            if seen is not None and seq > seen + 1:
+                self._filling[room] = [message]
+                task = asyncio.ensure_future(self._fill_gap(room, seen))
+                self._fills.add(task)
+                task.add_done_callback(self._fills.discard)
+                return
+        self._deliver(room, message)
+
+    async def _fill_gap(self, room: str, after: int) -> None:
+        rows: list[tuple[int, str, str]] = []
+        try:
+            found = await database_sync_to_async(_missed_events)({room: after})
+            rows = found.get(room, [])
+        except Exception as exc:
+            # The subscribers see the gap and catch up on their own.
+            if not health.report(exc):
+                logger.exception("reading the missed events of %s failed", room)
+        finally:
+            held = self._filling.pop(room, [])
+        if not self.rooms.get(room):
+            return
+        for seq, event, frame in rows:
+            self._deliver(
+                room, {"room": room, "seq": seq, "event": event, "text": frame}
+            )
+        for message in held:
+            self._deliver(room, message)
+
+    def _deliver(self, room: str, message: dict[str, Any]) -> None:
         subscribers = self.rooms.get(room)
         if not subscribers:
             return
@@ -214,36 +265,76 @@ class Hub:
         metrics.MESSAGES_OUT.labels(event).inc(len(subscribers))
 
     async def check_history(self) -> int:
-        """Nudge local subscribers of rooms whose history is ahead of what arrived here.
+        """Deliver, from the history, the events of rooms that arrived here behind it.
 
         Pub/sub delivery is fire-and-forget: a frame sent while this process
         was reconnecting to Redis never arrives. The history has it, so a room
         that is behind at two checks in a row, with nothing arriving in
         between, is caught up from there. A room whose frames are still
-        arriving (a large burst) is only late, and left to them.
-        Rooms joined while Redis was away get their group here once it is
-        back. Returns the number of rooms nudged.
+        arriving (a large burst) is only late, and left to them. While Redis
+        is known to be down (or the room's group is not added yet) nothing can
+        arrive, and the room is caught up at every check.
+
+        The hub reads the missed events once per room and hands them to every
+        local subscriber like live frames (each skips what it already has):
+        one read per room, not one per socket, so a few hundred sockets of a
+        room do not queue a few hundred reads on the database thread. Only
+        when the history no longer reaches back does each subscriber catch up
+        on its own (and get `resync_required`). Rooms joined while Redis was
+        away get their group here once it is back. Returns the number of
+        rooms caught up.
         """
         await self.add_pending_groups()
         rooms = list(self.rooms)
         if not rooms:
             return 0
         current = await database_sync_to_async(_current_seqs)(rooms)
-        nudged = 0
+        redis_down = health.is_down(health.REDIS)
+        due: dict[str, int] = {}
         behind: dict[str, int] = {}
         for room in rooms:
             latest = current.get(room, 0)
             seen = self.seen.setdefault(room, latest)
             if latest > seen:
-                if self._behind.get(room) == seen:
-                    self.seen[room] = latest
-                    for subscriber in list(self.rooms.get(room, ())):
-                        subscriber.catch_up_later(room)
-                    nudged += 1
+                if (
+                    redis_down
+                    or room in self._pending
+                    or self._behind.get(room) == seen
+                ):
+                    due[room] = seen
                 else:
                     behind[room] = seen
         self._behind = behind
-        return nudged
+        if not due:
+            return 0
+        missed = await database_sync_to_async(_missed_events)(due)
+        for room, after in due.items():
+            if room not in self.rooms:
+                continue  # left meanwhile
+            rows = missed.get(room, [])
+            if not rows or rows[0][0] != after + 1:
+                # Pruned past what this process saw: each subscriber reloads.
+                self.seen[room] = max(self.seen.get(room, 0), current.get(room, 0))
+                for subscriber in list(self.rooms.get(room, ())):
+                    subscriber.catch_up_later(room)
+                continue
+            for seq, event, frame in rows:
+                self.dispatch({"room": room, "seq": seq, "event": event, "text": frame})
+        return len(due)
+
+
+def _missed_events(due: dict[str, int]) -> dict[str, list[tuple[int, str, str]]]:
+    """Per room, the stored events after the given seq, oldest first (a page of them)."""
+    from realtime.models import RoomEvent
+
+    return {
+        room: list(
+            RoomEvent.objects.filter(room=room, seq__gt=after)
+            .order_by("seq")
+            .values_list("seq", "event", "frame")[:HISTORY_PAGE]
+        )
+        for room, after in due.items()
+    }
 
 
 def _current_seqs(rooms: list[str]) -> dict[str, int]:

@@ -311,3 +311,74 @@ async def test_probe_notices_the_return_of_a_dependency(monkeypatch, caplog):
     assert await runtime.probe(health.REDIS) is True
     assert not health.is_down(health.REDIS)
     assert len(warnings_of(caplog)) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_while_redis_is_down_a_room_is_caught_up_with_one_read_for_all_sockets(
+    ws, monkeypatch
+):
+    """A few hundred sockets of a room used to queue a history read each, every check."""
+    from realtime import consumers
+    from realtime.hub import get_hub
+    from tests.realtime.test_hub import store_without_sending
+
+    clients = [await ws() for _ in range(10)]
+    for client in clients:
+        reply = await client.request("join_room", {"roomType": "kiosk"})
+        assert reply["event"] == "join_room_success"
+    reads = {"n": 0}
+    original = consumers.events_after
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        reads["n"] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(consumers, "events_after", counting)
+    seqs = [await store_without_sending("kiosk") for _ in range(3)]
+    health.failed(health.REDIS, REDIS_DOWN)
+    hub = get_hub()
+    # Nothing can arrive from Redis: caught up at the first check, not the second.
+    assert await hub.check_history() == 1
+    for client in clients:
+        got = [(await client.expect("announcement"))["seq"] for _ in seqs]
+        assert got == seqs
+    await clients[0].nothing(0.1)
+    assert reads["n"] == 0
+    assert await hub.check_history() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_frame_after_a_gap_is_held_while_the_hub_reads_the_missing_ones_once(
+    ws, monkeypatch
+):
+    """After frames lost on the way, each socket used to read the history on its own."""
+    from asgiref.sync import sync_to_async
+
+    from realtime import consumers, outbox
+    from realtime.hub import get_hub
+    from tests.realtime.test_hub import store_without_sending
+
+    clients = [await ws() for _ in range(10)]
+    for client in clients:
+        await client.request("join_room", {"roomType": "kiosk"})
+    reads = {"n": 0}
+    original = consumers.events_after
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        reads["n"] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(consumers, "events_after", counting)
+    seqs = [await store_without_sending("kiosk") for _ in range(3)]
+    # Only the third frame arrives (the first two were lost with a connection).
+    frame = await sync_to_async(
+        lambda: outbox.RoomEvent.objects.get(room="kiosk", seq=seqs[2]).frame
+    )()
+    get_hub().dispatch(
+        {"room": "kiosk", "seq": seqs[2], "event": "announcement", "text": frame}
+    )
+    for client in clients:
+        got = [(await client.expect("announcement"))["seq"] for _ in seqs]
+        assert got == seqs
+    await clients[0].nothing(0.1)
+    assert reads["n"] == 0
