@@ -12,6 +12,7 @@ keeps no cross-process state and needs no Socket.IO Redis manager.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import logging
@@ -23,6 +24,7 @@ import engineio
 import socketio
 from channels.db import database_sync_to_async
 from django.conf import settings
+from engineio.payload import Payload
 from socketio import packet as sio_packet
 
 from realtime import events, jsonsafe, runtime
@@ -473,8 +475,41 @@ async def _read_body(receive: Any, limit: int) -> bytes | None:
             return b"".join(chunks)
 
 
+# Engine.IO packet types a polling client sends: close, pong, message, upgrade
+# (ping too, which python-engineio refuses by closing the session).
+CLIENT_PACKET_TYPES = frozenset("12345")
+
+
+def payload_error(body: bytes) -> str | None:
+    """Why a polling payload cannot be decoded, or None when it can.
+
+    python-engineio answers these with 200 and a traceback in the log (bad
+    UTF-8, an empty packet, an unknown type, too many packets, bad base64).
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "Payload is not UTF-8"
+    if not text:
+        return None
+    if text.startswith("d="):
+        return "JSONP payloads are not supported"
+    packets = text.split("\x1e")
+    if len(packets) > Payload.max_decode_packets:
+        return f"More than {Payload.max_decode_packets} packets in a payload"
+    for encoded in packets:
+        if encoded[:1] == "b":
+            try:
+                base64.b64decode(encoded[1:])
+            except ValueError:
+                return "Malformed base64 packet"
+        elif encoded[:1] not in CLIENT_PACKET_TYPES:
+            return "Malformed packet"
+    return None
+
+
 def limit_polling_body(gateway: Any, limit: int) -> Any:
-    """Refuse a polling POST over `limit` bytes at once with 413.
+    """Refuse a polling POST over `limit` bytes at once with 413, a malformed one with 400.
 
     python-engineio compares Content-Length with `max_http_buffer_size` and
     then closes the session waiting for the client to poll its CLOSE packet:
@@ -502,6 +537,10 @@ def limit_polling_body(gateway: Any, limit: int) -> Any:
             return
         if body is None:
             await _respond(send, 413, f"Payload larger than {limit} bytes")
+            return
+        error = payload_error(body)
+        if error is not None:
+            await _respond(send, 400, error)
             return
         headers = [
             (name, value)

@@ -453,3 +453,38 @@ async def test_closing_every_session_answers_a_waiting_poll_at_once() -> None:
         assert time.monotonic() - started < 1
         assert answer.status_code == 200 and answer.text == "1"  # CLOSE
         assert sid not in eio.sockets and idle_sid not in eio.sockets
+
+
+async def test_malformed_polling_payloads_get_400_without_a_traceback(
+    server: tools.Server,
+) -> None:
+    bodies = [
+        b"x",  # not a packet type
+        b"\xff\xfe",  # not UTF-8
+        b"4\x1e",  # an empty packet
+        b"40" + b"\x1e4" * 20,  # more packets than a payload may hold
+        b"bAAA",  # binary packet with bad base64
+        b"d=4",  # JSONP form without JSONP
+    ]
+    for body in bodies:
+        sid = polling_sid(server.base)
+        response = httpx.post(
+            f"{server.base}/socket.io/?EIO=4&transport=polling&sid={sid}",
+            content=body,
+            timeout=5,
+        )
+        assert response.status_code == 400, (body, response.text)
+    # A good payload of several packets still passes.
+    sid = polling_sid(server.base)
+    response = httpx.post(
+        f"{server.base}/socket.io/?EIO=4&transport=polling&sid={sid}",
+        content=b'40\x1e42["ping",{"n":1}]',
+        timeout=5,
+    )
+    assert response.status_code == 200, response.text
+    poll = httpx.get(
+        f"{server.base}/socket.io/?EIO=4&transport=polling&sid={sid}", timeout=5
+    )
+    assert poll.text.startswith('40{"sid":'), poll.text
+    output = server.output()
+    assert "Traceback" not in output and "handler error" not in output, output
