@@ -492,3 +492,46 @@ async def test_a_client_that_goes_away_is_not_logged_as_an_error(sock, caplog):
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], [
         r.getMessage() for r in caplog.records
     ]
+
+
+class FakeSocketIOServer:
+    """What a SocketIOConnection needs of python-socketio: emit and disconnect."""
+
+    def __init__(self) -> None:
+        self.emitted: list[tuple[str, Any]] = []
+        self.disconnected: list[str] = []
+
+    async def emit(self, name: str, args: Any, to: str) -> None:
+        self.emitted.append((name, args))
+
+    async def disconnect(self, sid: str) -> None:
+        self.disconnected.append(sid)
+
+
+async def test_socketio_sessions_get_the_per_address_limits(settings):
+    from django.contrib.auth.models import AnonymousUser
+
+    from realtime.socketio_gateway import SocketIOConnection
+
+    settings.TIDINGS = {**settings.TIDINGS, "MAX_CONNECTIONS_PER_ADDRESS": 1}
+    baseline = current_connections()
+    server = FakeSocketIOServer()
+    scope = {
+        "type": "websocket",
+        "path": "/socket.io/",
+        "query_string": b"",
+        "headers": [],
+        "client": ("10.5.5.5", 1234),
+        "user": AnonymousUser(),
+    }
+    first = SocketIOConnection(server, "sid-1", dict(scope))  # type: ignore[arg-type]
+    second = SocketIOConnection(server, "sid-2", dict(scope))  # type: ignore[arg-type]
+    await first.connect()
+    await second.connect()
+    assert await settle(lambda: server.disconnected == ["sid-2"])
+    errors = [args for name, args in server.emitted if name == "error"]
+    assert errors and errors[-1]["code"] == "RATE_LIMITED"
+    assert await settle(lambda: current_connections() == baseline + 1)
+    await first.disconnect(1000)
+    await first.disconnect(1000)  # the gateway may report it twice: counted once
+    assert current_connections() == baseline
