@@ -16,6 +16,8 @@ What this adds to a bare `uvicorn config.asgi:application`:
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import os
 from typing import Any
 
@@ -72,7 +74,19 @@ def main(argv: list[str] | None = None) -> None:
     django.setup()
     import uvicorn
 
-    uvicorn.run(**options)
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            # Socket.IO sessions first: a poll waiting for data is answered at
+            # once, instead of holding the shutdown up to the poll timeout.
+            from config.asgi import application
+
+            gateway = getattr(application, "socketio_server", None)
+            if gateway is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(gateway.eio.disconnect(), 2)
+            await super().shutdown(sockets)
+
+    Server(uvicorn.Config(**options)).run()
 
 
 if __name__ == "__main__":

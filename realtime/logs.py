@@ -27,10 +27,14 @@ from structlog.typing import Processor
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 MASK = "[redacted]"
 
-# `token=...` and the like in query strings, form bodies and messages.
-_SECRET_PARAMS = re.compile(
-    r"(?i)\b((?:access_?|refresh_?|auth_?|api_?)?(?:token|password|passwd|secret|sessionid|csrftoken|key)[\"']?\s*[=:]\s*[\"']?)([^\s&\"',;}]+)"
+_SECRET_NAMES = (
+    r"(?:access_?|refresh_?|auth_?|api_?)?"
+    r"(?:token|password|passwd|secret|sessionid|csrftoken|key)"
 )
+# `token=...` and the like in query strings and form bodies.
+_SECRET_PARAMS = re.compile(rf"(?i)\b({_SECRET_NAMES}=)([^\s&\"',;}}]+)")
+# `"token": "..."` in JSON.
+_SECRET_JSON = re.compile(rf'(?i)("{_SECRET_NAMES}"\s*:\s*")([^"]*)"')
 # A JWT anywhere (three base64url parts, the first a JSON header).
 _JWT = re.compile(r"\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]+")
 _BEARER = re.compile(r"(?i)\b(bearer\s+)([\w.~+/-]+=*)")
@@ -40,6 +44,7 @@ def redact(text: str) -> str:
     """`text` with every token, password and JWT replaced by a mask."""
     text = _JWT.sub(MASK, text)
     text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
+    text = _SECRET_JSON.sub(lambda m: m.group(1) + MASK + '"', text)
     return _SECRET_PARAMS.sub(lambda m: m.group(1) + MASK, text)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import signal
 import socket
@@ -179,3 +180,24 @@ def test_json_log_lines_carry_the_request_id(served: Any) -> None:
     assert first["request_id"] == "probe-42"
     assert first["path"] == "/api/menus/" and first["status"] == 200
     assert first["level"] == "info" and "timestamp" in first
+
+
+def test_a_waiting_socketio_poll_does_not_hold_up_a_shutdown(served: Any) -> None:
+    server = served(SHUTDOWN_TIMEOUT="10")
+    base = f"{server.base}/socket.io/?EIO=4&transport=polling"
+    with httpx.Client(timeout=15) as client:
+        opened = client.get(base).text
+        sid = json.loads(opened[1:])["sid"]
+        assert client.post(f"{base}&sid={sid}", content="40").status_code == 200
+        assert client.get(f"{base}&sid={sid}").text.startswith("40")
+        # The next poll waits for data (up to the ping interval).
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            poll = pool.submit(client.get, f"{base}&sid={sid}")
+            time.sleep(0.5)  # the poll is on the server, waiting
+            started = time.monotonic()
+            server.proc.send_signal(signal.SIGTERM)
+            server.proc.wait(15)
+            took = time.monotonic() - started
+            answer = poll.result(5)
+    assert took < 5, took
+    assert answer.status_code == 200 and "1" in answer.text  # an Engine.IO CLOSE

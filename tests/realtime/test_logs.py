@@ -38,8 +38,16 @@ def test_secrets_are_masked(text: str) -> None:
         assert secret not in masked
 
 
-def test_ordinary_text_is_left_alone() -> None:
-    text = 'GET /api/orders/?status=READY 200 "order #5 is ready"'
+@pytest.mark.parametrize(
+    "text",
+    [
+        'GET /api/orders/?status=READY 200 "order #5 is ready"',
+        "Invalid token: Token is invalid or expired",
+        "socket closed close_reason='Invalid token: Token user not found'",
+        '{"tokenType": "access", "keyboard": "en"}',
+    ],
+)
+def test_ordinary_text_is_left_alone(text: str) -> None:
     assert redact(text) == text
 
 
