@@ -17,6 +17,7 @@ CHANNEL_LAYERS = {
         "CONFIG": {"capacity": 100_000},
     }
 }
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TIDINGS = {**TIDINGS, "BACKGROUND_TASKS": False}
 

@@ -7,13 +7,17 @@ included: the token endpoints answer 429 `RATE_LIMITED` with Retry-After,
 the login page shows a form error. A successful login clears the username's
 count, not the address's.
 
-The default cache is per process: with several server processes each one
-counts on its own unless CACHES points at a shared cache.
+The counts live in Django's cache: Redis when REDIS_URL is set, so every
+server process sees the same counts, else the process's memory. When the
+cache cannot be reached the limit is not applied (logins keep working
+through a Redis outage) and the outage is reported once through
+`realtime.health`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 from typing import Any
@@ -32,6 +36,7 @@ from rest_framework_simplejwt import views as jwt_views
 
 from realtime.api_errors import error_response
 
+logger = logging.getLogger(__name__)
 _PREFIX = "login-failures"
 
 
@@ -55,8 +60,38 @@ def client_address(request: HttpRequest | Request) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+def _cache_unreachable(exc: Exception) -> None:
+    from realtime import health
+
+    if not health.report(exc):
+        logger.exception("login limits: cache failed")
+
+
 def retry_after(username: Any, address: str | None) -> int:
     """Seconds until attempts are allowed again; 0 when they are allowed now."""
+    try:
+        return _retry_after(username, address)
+    except Exception as exc:
+        _cache_unreachable(exc)
+        return 0
+
+
+def record_failure(username: Any, address: str | None) -> None:
+    try:
+        _record_failure(username, address)
+    except Exception as exc:
+        _cache_unreachable(exc)
+
+
+def record_success(username: Any) -> None:
+    keys = _keys(username, None)[1:]
+    try:
+        cache.delete_many([k + s for k in keys for s in (":count", ":since")])
+    except Exception as exc:
+        _cache_unreachable(exc)
+
+
+def _retry_after(username: Any, address: str | None) -> int:
     now = time.time()
     wait = 0.0
     for key in _keys(username, address):
@@ -67,7 +102,7 @@ def retry_after(username: Any, address: str | None) -> int:
     return max(1, math.ceil(wait)) if wait > 0 else 0
 
 
-def record_failure(username: Any, address: str | None) -> None:
+def _record_failure(username: Any, address: str | None) -> None:
     window = _window()
     for key in _keys(username, address):
         cache.add(key + ":since", time.time(), timeout=window)
@@ -76,11 +111,6 @@ def record_failure(username: Any, address: str | None) -> None:
             cache.incr(key + ":count")
         except ValueError:  # expired between add and incr
             cache.set(key + ":count", 1, timeout=window)
-
-
-def record_success(username: Any) -> None:
-    keys = _keys(username, None)[1:]
-    cache.delete_many([k + suffix for k in keys for suffix in (":count", ":since")])
 
 
 def _too_many(seconds: int) -> Response:
