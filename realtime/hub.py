@@ -25,6 +25,8 @@ RECEIVE_RETRY_MIN = 0.1
 RECEIVE_RETRY_MAX = 2.0
 # Missed events a history check reads per room (the rest at the next check).
 HISTORY_PAGE = 500
+# Seconds frames after a gap wait, at most, for the missing ones to be read.
+FILL_HOLD_MAX = 0.5
 
 
 class Subscriber(Protocol):
@@ -222,14 +224,30 @@ class Hub:
                 return
             seen = self.seen.get(room)
             if seen is not None and seq > seen + 1:
-                self._filling[room] = [message]
-                task = asyncio.ensure_future(self._fill_gap(room, seen))
+                held = self._filling[room] = [message]
+                task = asyncio.ensure_future(self._fill_gap(room, seen, held))
                 self._fills.add(task)
                 task.add_done_callback(self._fills.discard)
+                # Never held for long: a database busy elsewhere must not stall
+                # the room (its sockets then catch up on their own, as before).
+                asyncio.get_running_loop().call_later(
+                    FILL_HOLD_MAX, self._release, room, held
+                )
                 return
         self._deliver(room, message)
 
-    async def _fill_gap(self, room: str, after: int) -> None:
+    def _release(self, room: str, held: list[dict[str, Any]]) -> bool:
+        """Deliver the frames held for `room` by this fill, if still held; True if so."""
+        if self._filling.get(room) is not held:
+            return False
+        del self._filling[room]
+        for message in held:
+            self._deliver(room, message)
+        return True
+
+    async def _fill_gap(
+        self, room: str, after: int, held: list[dict[str, Any]]
+    ) -> None:
         rows: list[tuple[int, str, str]] = []
         try:
             found = await database_sync_to_async(_missed_events)({room: after})
@@ -239,15 +257,16 @@ class Hub:
             if not health.report(exc):
                 logger.exception("reading the missed events of %s failed", room)
         finally:
-            held = self._filling.pop(room, [])
-        if not self.rooms.get(room):
-            return
+            still_held = self._filling.get(room) is held
+            if still_held:
+                del self._filling[room]
         for seq, event, frame in rows:
             self._deliver(
                 room, {"room": room, "seq": seq, "event": event, "text": frame}
             )
-        for message in held:
-            self._deliver(room, message)
+        if still_held:
+            for message in held:
+                self._deliver(room, message)
 
     def _deliver(self, room: str, message: dict[str, Any]) -> None:
         subscribers = self.rooms.get(room)

@@ -382,3 +382,43 @@ async def test_a_frame_after_a_gap_is_held_while_the_hub_reads_the_missing_ones_
         assert got == seqs
     await clients[0].nothing(0.1)
     assert reads["n"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_frames_after_a_gap_are_not_held_for_long_when_the_read_is_slow(
+    monkeypatch,
+):
+    import time as clock_time
+
+    from realtime import hub as hub_module
+
+    monkeypatch.setattr(hub_module, "FILL_HOLD_MAX", 0.1)
+    original = hub_module._missed_events
+
+    def slow(due: dict[str, int]) -> Any:
+        clock_time.sleep(1.5)  # a database thread busy with other work
+        return original(due)
+
+    monkeypatch.setattr(hub_module, "_missed_events", slow)
+
+    class Screen:
+        def __init__(self) -> None:
+            self.got: list[tuple[int | None, float]] = []
+
+        def deliver(self, room: str, seq: int | None, event: str, text: str) -> None:
+            self.got.append((seq, clock_time.monotonic()))
+
+        def catch_up_later(self, room: str) -> None:
+            pass
+
+    hub = Hub()
+    screen = Screen()
+    await hub.subscribe("kiosk", screen)
+    hub.seen["kiosk"] = 10
+    started = clock_time.monotonic()
+    hub.dispatch({"room": "kiosk", "seq": 12, "event": "announcement", "text": "{}"})
+    await asyncio.wait_for(_until(lambda: screen.got), 5)
+    # Released after 0.1 s, not after the 1.5 s read.
+    assert screen.got[0][0] == 12 and screen.got[0][1] - started < 1.0
+    await asyncio.gather(*hub._fills)
+    assert [seq for seq, _ in screen.got] == [12]
