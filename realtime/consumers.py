@@ -35,9 +35,6 @@ logger = logging.getLogger(__name__)
 # One structured line per socket opened and closed, refused frame and limit hit.
 socket_log = logging.getLogger("tidings.socket")
 
-# Close code of a socket that failed inside the server (RFC 6455 "internal error").
-INTERNAL_ERROR_CLOSE = 1011
-
 Handler = Callable[[Any, dict[str, Any], "str | None"], Awaitable[None]]
 # Events a socket that still waits for its `auth` message may send.
 PRE_AUTH_EVENTS = {"auth", "ping", "heartbeat_ack"}
@@ -161,10 +158,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         logger.exception("socket failed in %s", where)
         if self.closing:
             # A close is under way; its queued frames may be gone: close now.
-            self.enqueue(("close", self.close_code or INTERNAL_ERROR_CLOSE))
+            self.enqueue(("close", self.close_code or CloseCode.INTERNAL_ERROR))
             return
         self.queue_close(
-            INTERNAL_ERROR_CLOSE, "Internal error", ErrorCode.INTERNAL_ERROR
+            CloseCode.INTERNAL_ERROR, "Internal error", ErrorCode.INTERNAL_ERROR
         )
 
     async def connect(self) -> None:

@@ -20,6 +20,7 @@ class ErrorCode(StrEnum):
 
 class CloseCode(IntEnum):
     GOING_AWAY = 1001
+    INTERNAL_ERROR = 1011
     TRY_AGAIN_LATER = 1013
     NOT_AUTHENTICATED = 4401
     FORBIDDEN = 4403

@@ -189,6 +189,7 @@ class SocketIOConnection(RealtimeConsumer):
 
     async def event(self, event: str, data: Any) -> Any:
         """A client event; returns what the acknowledgement gets (None or the error)."""
+        self.frames_in += 1
         if event in NO_REPLY:
             await self.receive_envelope({"event": event, "data": data})
             return (None,)

@@ -201,3 +201,23 @@ def test_a_waiting_socketio_poll_does_not_hold_up_a_shutdown(served: Any) -> Non
             answer = poll.result(5)
     assert took < 5, took
     assert answer.status_code == 200 and "1" in answer.text  # an Engine.IO CLOSE
+
+
+async def test_socket_lines_count_socketio_frames(served: Any) -> None:
+    import socketio
+
+    server = served(LOG_LEVEL="INFO", LOG_FORMAT="json")
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(server.base, transports=["websocket"], wait_timeout=10)
+    for n in range(3):
+        await client.call("ping", {"n": n}, timeout=5)
+    await client.disconnect()
+
+    def closed() -> list[dict[str, Any]]:
+        lines = [json.loads(line) for line in server.output().splitlines() if line]
+        return [line for line in lines if line.get("kind") == "socket.closed"]
+
+    tools.wait_for(lambda: bool(closed()), 5, "the socket.closed line")
+    (line,) = closed()
+    assert line["frames_in"] == 3 and line["frames_out"] >= 4  # connected + pongs
+    assert line["path"] == "/socket.io/" and "token" not in json.dumps(line)
