@@ -2,28 +2,30 @@
 
 from rest_framework import serializers
 
+from realtime.fields import StrictIntegerField
+
 
 class MenuItemCreateInput(serializers.Serializer):
-    categoryId = serializers.IntegerField()
+    categoryId = StrictIntegerField()
     name = serializers.CharField(max_length=100)
-    price = serializers.IntegerField(min_value=0, max_value=10_000_000)
+    price = StrictIntegerField(min_value=0, max_value=10_000_000)
     description = serializers.CharField(
         max_length=300, required=False, allow_blank=True
     )
     imageUrl = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    sortOrder = serializers.IntegerField(required=False)
+    sortOrder = StrictIntegerField(required=False)
     isSoldOut = serializers.BooleanField(required=False)
 
 
 class MenuItemUpdateInput(serializers.Serializer):
-    categoryId = serializers.IntegerField(required=False)
+    categoryId = StrictIntegerField(required=False)
     name = serializers.CharField(max_length=100, required=False)
-    price = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
+    price = StrictIntegerField(min_value=0, max_value=10_000_000, required=False)
     description = serializers.CharField(
         max_length=300, required=False, allow_blank=True
     )
     imageUrl = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    sortOrder = serializers.IntegerField(required=False)
+    sortOrder = StrictIntegerField(required=False)
     isActive = serializers.BooleanField(required=False)
     isSoldOut = serializers.BooleanField(required=False)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from realtime.fields import StrictIntegerField
+
 
 class EndpointInput(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=200)
@@ -11,14 +13,14 @@ class EndpointInput(serializers.Serializer):
     method = serializers.CharField(required=False)
     headers = serializers.DictField(child=serializers.CharField(), required=False)
     body = serializers.CharField(required=False, allow_blank=True)
-    intervalSeconds = serializers.IntegerField(required=False)
+    intervalSeconds = StrictIntegerField(required=False)
     timeoutSeconds = serializers.FloatField(required=False)
     expectedStatus = serializers.CharField(required=False)
     keyword = serializers.CharField(required=False, allow_blank=True)
     keywordMode = serializers.CharField(required=False, allow_blank=True)
-    degradedThresholdMs = serializers.IntegerField(required=False)
-    failureThreshold = serializers.IntegerField(required=False)
-    recoveryThreshold = serializers.IntegerField(required=False)
+    degradedThresholdMs = StrictIntegerField(required=False)
+    failureThreshold = StrictIntegerField(required=False)
+    recoveryThreshold = StrictIntegerField(required=False)
     isActive = serializers.BooleanField(required=False)
 
 
@@ -27,10 +29,10 @@ class IncidentNotesInput(serializers.Serializer):
 
 
 class ChecksParams(serializers.Serializer):
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+    limit = StrictIntegerField(required=False, min_value=1, max_value=1000)
     before = serializers.DateTimeField(required=False)
 
 
 class IncidentParams(serializers.Serializer):
     open = serializers.BooleanField(required=False, allow_null=True, default=None)
-    endpointId = serializers.IntegerField(required=False)
+    endpointId = StrictIntegerField(required=False)

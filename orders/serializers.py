@@ -3,24 +3,25 @@
 from rest_framework import serializers
 
 from orders.models import PayType, Status
+from realtime.fields import StrictIntegerField
 
 
 class OrderLineInput(serializers.Serializer):
-    menuId = serializers.IntegerField()
-    quantity = serializers.IntegerField(min_value=1, max_value=50, default=1)
+    menuId = StrictIntegerField()
+    quantity = StrictIntegerField(min_value=1, max_value=50, default=1)
     options = serializers.ListField(
-        child=serializers.IntegerField(), required=False, max_length=20
+        child=StrictIntegerField(), required=False, max_length=20
     )
     # Client prices are accepted and ignored: the server prices every line.
-    unitPrice = serializers.IntegerField(required=False)
-    totalPrice = serializers.IntegerField(required=False)
+    unitPrice = StrictIntegerField(required=False)
+    totalPrice = StrictIntegerField(required=False)
 
 
 class OrderCreateInput(serializers.Serializer):
     items = OrderLineInput(many=True, allow_empty=False, max_length=50)
     payType = serializers.ChoiceField(choices=PayType.choices)
-    cellId = serializers.IntegerField(required=False, allow_null=True)
-    totalAmount = serializers.IntegerField(required=False)
+    cellId = StrictIntegerField(required=False, allow_null=True)
+    totalAmount = StrictIntegerField(required=False)
 
 
 class OrderStatusInput(serializers.Serializer):
@@ -34,11 +35,11 @@ class OrderCancelInput(serializers.Serializer):
 class OrderListQuery(serializers.Serializer):
     status = serializers.CharField(required=False, allow_blank=True)
     date = serializers.DateField(required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=1000, default=500)
+    limit = StrictIntegerField(min_value=1, max_value=1000, default=500)
 
 
 class CellChargeInput(serializers.Serializer):
-    amount = serializers.IntegerField(min_value=1, max_value=10_000_000)
+    amount = StrictIntegerField(min_value=1, max_value=10_000_000)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 

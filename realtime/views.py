@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from realtime import health
 from realtime.api_errors import error_response
+from realtime.fields import StrictIntegerField
 from realtime.metrics_auth import metrics_refusal
 from realtime.rooms import parse_room
 from realtime.selectors import ResyncRequired, current_seq, events_after
@@ -52,8 +53,8 @@ class AnnouncementView(APIView):
 
 
 class HistoryQuery(serializers.Serializer):
-    after = serializers.IntegerField(min_value=0, default=0)
-    limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+    after = StrictIntegerField(min_value=0, default=0)
+    limit = StrictIntegerField(min_value=1, max_value=500, default=100)
 
 
 class RoomEventsView(APIView):
