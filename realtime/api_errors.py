@@ -77,6 +77,8 @@ def json_error(
     )
     if http_status == status.HTTP_503_SERVICE_UNAVAILABLE:
         response["Retry-After"] = str(RETRY_AFTER)
+        # The outage is logged once by realtime.health, not once per request.
+        response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 
@@ -96,6 +98,7 @@ def outage_response(exc: BaseException) -> Response:
         SERVICE_UNAVAILABLE, MESSAGES[503], status.HTTP_503_SERVICE_UNAVAILABLE
     )
     response["Retry-After"] = str(RETRY_AFTER)
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 

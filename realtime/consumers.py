@@ -23,7 +23,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from realtime import events, jsonsafe, metrics, runtime, stats
+from realtime import events, health, jsonsafe, metrics, runtime, stats
 from realtime.auth import InvalidToken, query_param, user_from_token, user_summary
 from realtime.errors import CloseCode, DomainError, ErrorCode, ProtocolError
 from realtime.hub import get_hub
@@ -34,6 +34,8 @@ from realtime.selectors import ResyncRequired, current_seq, events_after
 logger = logging.getLogger(__name__)
 # One structured line per socket opened and closed, refused frame and limit hit.
 socket_log = logging.getLogger("tidings.socket")
+# Seconds before a catch-up that failed for an outage is tried again.
+CATCH_UP_RETRY = 1.0
 
 Handler = Callable[[Any, dict[str, Any], "str | None"], Awaitable[None]]
 # Events a socket that still waits for its `auth` message may send.
@@ -117,6 +119,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         "auth": "handle_auth",
     }
     _handler_table: ClassVar[dict[str, str]]
+    # Rooms whose catch-up waits for a dependency to come back.
+    retrying: set[str] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -496,14 +500,36 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             self.outbox = None
             self.closing = self.finished = True
             return False
-        except Exception:
+        except Exception as exc:
             if self.finished:
                 return False
+            if health.report(exc):
+                # The database (or Redis) is away: keep the socket. What this
+                # item would have sent is read from history once it is back.
+                self._retry_catch_up(item[1] if kind in ("event", "catchup") else None)
+                return True
             # What was queued may depend on what failed (a replay, say): drop
             # it, and let the client resume by replay after reconnecting.
             self.outbox = None
             self.fail(f"writer ({kind})")
         return True
+
+    def _retry_catch_up(self, room: str | None) -> None:
+        """Catch `room` (or every joined room) up again in a second."""
+        rooms = [room] if room is not None else list(self.joined)
+        if self.retrying is None:
+            self.retrying = set()  # made on first use: idle sockets stay small
+        retrying = self.retrying
+        loop = asyncio.get_running_loop()
+        for name in rooms:
+            if name not in retrying:
+                retrying.add(name)
+                loop.call_later(CATCH_UP_RETRY, self._catch_up_again, name)
+
+    def _catch_up_again(self, room: str) -> None:
+        if self.retrying is not None:
+            self.retrying.discard(room)
+        self.catch_up_later(room)
 
     async def _send_room_event(self, room: str, seq: int | None, text: str) -> None:
         last = self.joined.get(room)
@@ -681,7 +707,14 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await self.dispatch_event(event, data, ref)
         except (ProtocolError, DomainError) as exc:
             self.send_error(exc.code, exc.message, ref)
-        except Exception:
+        except Exception as exc:
+            if health.report(exc):  # logged once per outage, not per message
+                self.send_error(
+                    ErrorCode.CONNECTION_FAILED,
+                    "Service temporarily unavailable; try again shortly",
+                    ref,
+                )
+                return
             logger.exception("handler failed")
             self.send_error(ErrorCode.INTERNAL_ERROR, "Internal error", ref)
 

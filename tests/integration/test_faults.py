@@ -246,3 +246,32 @@ def test_the_proxy_cuts_and_restores() -> None:
             assert again.recv(4) == b"pong"
             for sock in (client, conn, again, conn2):
                 sock.close()
+
+
+@pytest.mark.postgres
+async def test_a_join_during_a_database_outage_is_refused_clearly_and_the_socket_stays(
+    faulty: Faulty,
+) -> None:
+    from tests.integration.conftest import Socket
+
+    if faulty.database is None:
+        tools.need("needs PostgreSQL (DATABASE_URL)")
+    server = faulty.cluster.servers[0]
+    sock = await Socket.open(f"ws://127.0.0.1:{server.port}/ws/orders/")
+    try:
+        faulty.database.cut()
+        try:
+            refused = await sock.request(
+                "join_room", {"roomType": "order", "orderId": "abc"}, ref="j1"
+            )
+            assert refused["event"] == "error", refused
+            assert refused["data"]["code"] == "CONNECTION_FAILED", refused
+            pong = await sock.request("ping", {}, ref="p1")
+            assert pong["event"] == "pong"  # the socket stays open
+        finally:
+            faulty.database.restore()
+        joined = await sock.request("join_room", {"roomType": "kiosk"}, ref="j2")
+        assert joined["event"] == "join_room_success", joined
+    finally:
+        await sock.close()
+    assert "handler failed" not in server.output()

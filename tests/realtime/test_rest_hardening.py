@@ -412,6 +412,26 @@ def test_database_error_in_a_drf_view_is_json_503(http, monkeypatch):
     assert_unavailable(_Response(http.get("/api/menus/")))
 
 
+def test_outage_503s_are_not_logged_per_request(http, monkeypatch, caplog):
+    from django.db import OperationalError
+
+    from menus import selectors
+    from realtime import health
+
+    def down() -> Any:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(selectors, "menu_catalogue", down)
+    health.reset()
+    try:
+        with caplog.at_level("WARNING"):
+            for _ in range(5):
+                assert http.get("/api/menus/").status_code == 503
+    finally:
+        health.reset()
+    assert [r for r in caplog.records if r.name == "django.request"] == []
+
+
 def test_redis_error_in_a_drf_view_is_json_503(http, staff, monkeypatch):
     import redis.exceptions
 
