@@ -117,12 +117,8 @@ def is_loopback(address: str | None) -> bool:
         return False
 
 
-class RequestIdMiddleware:
-    """Give each HTTP request an id (`X-Request-ID`, kept when the proxy sent a sane one).
-
-    Log lines written while the request runs carry it, the response returns
-    it, and one line per request says what was answered and how fast.
-    """
+class _Middleware:
+    """A middleware for sync and async stacks: `before` the view, `after` it."""
 
     async_capable = True
     sync_capable = True
@@ -132,15 +128,42 @@ class RequestIdMiddleware:
         if iscoroutinefunction(get_response):
             markcoroutinefunction(self)
 
-    def _start(self, request: HttpRequest) -> tuple[Any, float]:
+    def before(self, request: HttpRequest) -> Any:
+        return None
+
+    def after(
+        self, request: HttpRequest, response: HttpResponse, state: Any
+    ) -> HttpResponse:
+        return response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        state = self.before(request)
+        return self.after(request, self.get_response(request), state)
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        state = self.before(request)
+        return self.after(request, await self.get_response(request), state)
+
+
+class RequestIdMiddleware(_Middleware):
+    """Give each HTTP request an id (`X-Request-ID`, kept when the proxy sent a sane one).
+
+    Log lines written while the request runs carry it, the response returns
+    it, and one line per request says what was answered and how fast.
+    """
+
+    def before(self, request: HttpRequest) -> tuple[Any, float]:
         given = request.headers.get("X-Request-ID", "")
         request_id = given if _REQUEST_ID_FORMAT.fullmatch(given) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         return REQUEST_ID.set(request_id), time.perf_counter()
 
-    def _finish(
-        self, request: HttpRequest, response: HttpResponse, token: Any, started: float
+    def after(
+        self, request: HttpRequest, response: HttpResponse, state: Any
     ) -> HttpResponse:
+        token, started = state
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
         request_logger.info(
             "%s %s %s",
@@ -159,22 +182,11 @@ class RequestIdMiddleware:
         REQUEST_ID.reset(token)
         return response
 
-    def __call__(self, request: HttpRequest) -> Any:
-        if iscoroutinefunction(self):
-            return self._acall(request)
-        token, started = self._start(request)
-        return self._finish(request, self.get_response(request), token, started)
-
-    async def _acall(self, request: HttpRequest) -> HttpResponse:
-        token, started = self._start(request)
-        response = await self.get_response(request)
-        return self._finish(request, response, token, started)
-
 
 _PLAIN_ERRORS = {400: "Bad Request", 404: "Not Found", 500: "Server Error"}
 
 
-class LoopbackDebugMiddleware:
+class LoopbackDebugMiddleware(_Middleware):
     """With DEBUG on, Django's debug pages are for this machine only.
 
     A client that is not on loopback (a `make run HOST=0.0.0.0` reached over
@@ -182,16 +194,9 @@ class LoopbackDebugMiddleware:
     URL patterns.
     """
 
-    async_capable = True
-    sync_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    @staticmethod
-    def _guard(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def after(
+        self, request: HttpRequest, response: HttpResponse, state: Any
+    ) -> HttpResponse:
         from django.conf import settings
 
         if (
@@ -205,16 +210,7 @@ class LoopbackDebugMiddleware:
                 status=response.status_code,
                 content_type="text/plain; charset=utf-8",
             )
-            for header in ("X-Request-ID",):
-                if header in response:
-                    plain[header] = response[header]
+            if "X-Request-ID" in response:
+                plain["X-Request-ID"] = response["X-Request-ID"]
             return plain
         return response
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if iscoroutinefunction(self):
-            return self._acall(request)
-        return self._guard(request, self.get_response(request))
-
-    async def _acall(self, request: HttpRequest) -> HttpResponse:
-        return self._guard(request, await self.get_response(request))
