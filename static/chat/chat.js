@@ -4,447 +4,413 @@
  * clientId), typing, online list, "seen by". Every user text goes through
  * textContent, never innerHTML.
  */
-(function () {
-  "use strict";
+import { api, el } from "../realtime/helpers.js";
 
-  var TYPING_SEND_EVERY = 3000; // ms between "typing" frames while typing
-  var TYPING_IDLE = 4000; // ms without a key before "stopped typing"
-  var TYPING_EXPIRE = 8000; // ms a received "typing" lasts without news
-  var SEEN_BY_MAX_MEMBERS = 10;
-  var SEND_TIMEOUT = 24 * 3600 * 1000; // a queued send waits for the reconnect
+var TYPING_SEND_EVERY = 3000; // ms between "typing" frames while typing
+var TYPING_IDLE = 4000; // ms without a key before "stopped typing"
+var TYPING_EXPIRE = 8000; // ms a received "typing" lasts without news
+var SEEN_BY_MAX_MEMBERS = 10;
+var SEND_TIMEOUT = 24 * 3600 * 1000; // a queued send waits for the reconnect
 
-  var root = document.getElementById("chat");
-  var me = parseInt(root.getAttribute("data-user-id"), 10);
-  var listEl = document.getElementById("message-list");
-  var scroller = document.getElementById("messages");
-  var olderEl = document.getElementById("older");
-  var typingEl = document.getElementById("typing");
-  var onlineEl = document.getElementById("online");
-  var errorEl = document.getElementById("chat-error");
-  var input = document.getElementById("composer-input");
-  var form = document.getElementById("composer");
+var root = document.getElementById("chat");
+var me = parseInt(root.getAttribute("data-user-id"), 10);
+var listEl = document.getElementById("message-list");
+var scroller = document.getElementById("messages");
+var olderEl = document.getElementById("older");
+var typingEl = document.getElementById("typing");
+var onlineEl = document.getElementById("online");
+var errorEl = document.getElementById("chat-error");
+var input = document.getElementById("composer-input");
+var form = document.getElementById("composer");
 
-  var sessions = {}; // id -> session payload (with unreadCount)
-  var order = [];
-  var current = null; // session payload
-  var room = null;
-  var socket = null;
-  var byId = {}; // message id -> bubble
-  var byClientId = {}; // clientId -> bubble
-  var oldestId = null;
-  var hasMore = false;
-  var loadingOlder = false;
-  var typists = {}; // userId -> {name, timer}
-  var lastTypingSent = 0;
-  var typingIdleTimer = null;
-  var lastReadSent = 0;
-  var members = {}; // userId -> {id, name, lastReadMessageId}
+var sessions = {}; // id -> session payload (with unreadCount)
+var order = [];
+var current = null; // session payload
+var room = null;
+var socket = null;
+var byId = {}; // message id -> bubble
+var byClientId = {}; // clientId -> bubble
+var oldestId = null;
+var hasMore = false;
+var loadingOlder = false;
+var typists = {}; // userId -> {name, timer}
+var lastTypingSent = 0;
+var typingIdleTimer = null;
+var lastReadSent = 0;
+var members = {}; // userId -> {id, name, lastReadMessageId}
 
-  function cookie(name) {
-    var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
-    return match ? decodeURIComponent(match[1]) : "";
+function showError(message) {
+  errorEl.textContent = message || "";
+  errorEl.hidden = !message;
+}
+
+function newClientId() {
+  if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+  return "c-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+}
+
+function timeLabel(iso) {
+  var d = new Date(iso);
+  return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+// -- session list -------------------------------------------------------------
+
+function renderSessions() {
+  var ul = document.getElementById("session-list");
+  ul.textContent = "";
+  document.getElementById("no-sessions").hidden = order.length > 0;
+  order.forEach(function (id) {
+    var s = sessions[id];
+    var li = el("li");
+    var a = el("a");
+    a.href = "/chat/?session=" + encodeURIComponent(id);
+    a.setAttribute("data-session-id", id);
+    if (current && current.id === s.id) a.setAttribute("aria-current", "page");
+    a.appendChild(el("span", { className: "session-title" }, s.title));
+    var badge = el("span", { className: "unread" }, String(s.unreadCount || 0));
+    badge.hidden = !s.unreadCount;
+    badge.setAttribute("aria-label", (s.unreadCount || 0) + " unread");
+    a.appendChild(badge);
+    li.appendChild(a);
+    ul.appendChild(li);
+  });
+}
+
+// -- bubbles --------------------------------------------------------------------
+
+function bubble(message, mine) {
+  var li = el("li", { className: "msg" + (mine ? " mine" : "") });
+  if (!mine) li.appendChild(el("div", { className: "author" }, message.author ? message.author.name : ""));
+  li.appendChild(el("div", { className: "text" }, message.content));
+  var meta = el("div", { className: "meta" });
+  meta.appendChild(el("time", { className: "time" }, message.createdAt ? timeLabel(message.createdAt) : ""));
+  meta.appendChild(el("span", { className: "status" }));
+  li.appendChild(meta);
+  if (message.id) {
+    li.setAttribute("data-id", message.id);
+    byId[message.id] = li;
   }
+  if (message.clientId) {
+    li.setAttribute("data-client-id", message.clientId);
+    byClientId[message.clientId] = li;
+  }
+  setState(li, message.id ? "sent" : "pending");
+  return li;
+}
 
-  function api(url, options) {
-    options = options || {};
-    var headers = { Accept: "application/json" };
-    if (options.body) {
-      headers["Content-Type"] = "application/json";
-      headers["X-CSRFToken"] = cookie("csrftoken");
-    }
-    return fetch(url, {
-      method: options.method || "GET",
-      credentials: "same-origin",
-      headers: headers,
-      body: options.body ? JSON.stringify(options.body) : undefined,
-    }).then(function (res) {
-      return res.json().then(function (body) {
-        if (!res.ok) throw body;
-        return body;
-      });
+function setState(li, state) {
+  li.setAttribute("data-state", state);
+  var status = li.querySelector(".status");
+  var retry = li.querySelector(".retry");
+  if (retry) retry.remove();
+  if (!li.classList.contains("mine")) { status.textContent = ""; return; }
+  status.textContent = { pending: "Sending…", sent: "Sent", failed: "Not sent" }[state] || "";
+  if (state === "failed") {
+    var button = el("button", { className: "retry" }, "Retry");
+    button.type = "button";
+    button.addEventListener("click", function () { deliver(li); });
+    li.querySelector(".meta").appendChild(button);
+  }
+}
+
+function markSent(li, message) {
+  if (message.id && !li.getAttribute("data-id")) {
+    li.setAttribute("data-id", message.id);
+    byId[message.id] = li;
+  }
+  var time = li.querySelector("time");
+  if (time && message.createdAt) time.textContent = timeLabel(message.createdAt);
+  setState(li, "sent");
+  renderSeen();
+}
+
+function nearBottom() {
+  return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
+}
+
+function scrollToBottom() { scroller.scrollTop = scroller.scrollHeight; }
+
+function append(message) {
+  var stick = nearBottom() || (message.author && message.author.id === me);
+  listEl.appendChild(bubble(message, message.author && message.author.id === me));
+  if (stick) scrollToBottom();
+}
+
+// -- sending --------------------------------------------------------------------
+
+function deliver(li) {
+  var clientId = li.getAttribute("data-client-id");
+  var content = li.getAttribute("data-content");
+  setState(li, "pending");
+  showError("");
+  // Which connection carried it: one queued while offline goes out with the
+  // reconnect; one sent on a connection that died is sent again.
+  li.setAttribute("data-sent-on", socket.state === "live" ? socket.connectionId : "queued");
+  socket.request("message", { content: content, clientId: clientId }, { timeout: SEND_TIMEOUT })
+    .then(function (message) { markSent(li, message); })
+    .catch(function (err) {
+      if (li.getAttribute("data-state") === "sent") return;
+      setState(li, "failed");
+      if (err && err.message) showError(err.message);
     });
-  }
+}
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+function send(content) {
+  var clientId = newClientId();
+  var li = bubble({ content: content, clientId: clientId, author: { id: me } }, true);
+  li.setAttribute("data-content", content);
+  listEl.appendChild(li);
+  scrollToBottom();
+  stopTyping();
+  deliver(li);
+}
 
-  function showError(message) {
-    errorEl.textContent = message || "";
-    errorEl.hidden = !message;
-  }
+form.addEventListener("submit", function (ev) {
+  ev.preventDefault();
+  var content = input.value;
+  if (!content.trim() || !current) return;
+  input.value = "";
+  send(content);
+});
 
-  function newClientId() {
-    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
-    return "c-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
-  }
-
-  function timeLabel(iso) {
-    var d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  }
-
-  // -- session list -------------------------------------------------------------
-
-  function renderSessions() {
-    var ul = document.getElementById("session-list");
-    ul.textContent = "";
-    document.getElementById("no-sessions").hidden = order.length > 0;
-    order.forEach(function (id) {
-      var s = sessions[id];
-      var li = el("li");
-      var a = el("a");
-      a.href = "/chat/?session=" + encodeURIComponent(id);
-      a.setAttribute("data-session-id", id);
-      if (current && current.id === s.id) a.setAttribute("aria-current", "page");
-      a.appendChild(el("span", "session-title", s.title));
-      var badge = el("span", "unread", String(s.unreadCount || 0));
-      badge.hidden = !s.unreadCount;
-      badge.setAttribute("aria-label", (s.unreadCount || 0) + " unread");
-      a.appendChild(badge);
-      li.appendChild(a);
-      ul.appendChild(li);
-    });
-  }
-
-  // -- bubbles --------------------------------------------------------------------
-
-  function bubble(message, mine) {
-    var li = el("li", "msg" + (mine ? " mine" : ""));
-    if (!mine) li.appendChild(el("div", "author", message.author ? message.author.name : ""));
-    li.appendChild(el("div", "text", message.content));
-    var meta = el("div", "meta");
-    meta.appendChild(el("time", "time", message.createdAt ? timeLabel(message.createdAt) : ""));
-    meta.appendChild(el("span", "status"));
-    li.appendChild(meta);
-    if (message.id) {
-      li.setAttribute("data-id", message.id);
-      byId[message.id] = li;
-    }
-    if (message.clientId) {
-      li.setAttribute("data-client-id", message.clientId);
-      byClientId[message.clientId] = li;
-    }
-    setState(li, message.id ? "sent" : "pending");
-    return li;
-  }
-
-  function setState(li, state) {
-    li.setAttribute("data-state", state);
-    var status = li.querySelector(".status");
-    var retry = li.querySelector(".retry");
-    if (retry) retry.remove();
-    if (!li.classList.contains("mine")) { status.textContent = ""; return; }
-    status.textContent = { pending: "Sending…", sent: "Sent", failed: "Not sent" }[state] || "";
-    if (state === "failed") {
-      var button = el("button", "retry", "Retry");
-      button.type = "button";
-      button.addEventListener("click", function () { deliver(li); });
-      li.querySelector(".meta").appendChild(button);
-    }
-  }
-
-  function markSent(li, message) {
-    if (message.id && !li.getAttribute("data-id")) {
-      li.setAttribute("data-id", message.id);
-      byId[message.id] = li;
-    }
-    var time = li.querySelector("time");
-    if (time && message.createdAt) time.textContent = timeLabel(message.createdAt);
-    setState(li, "sent");
-    renderSeen();
-  }
-
-  function nearBottom() {
-    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
-  }
-
-  function scrollToBottom() { scroller.scrollTop = scroller.scrollHeight; }
-
-  function append(message) {
-    var stick = nearBottom() || (message.author && message.author.id === me);
-    listEl.appendChild(bubble(message, message.author && message.author.id === me));
-    if (stick) scrollToBottom();
-  }
-
-  // -- sending --------------------------------------------------------------------
-
-  function deliver(li) {
-    var clientId = li.getAttribute("data-client-id");
-    var content = li.getAttribute("data-content");
-    setState(li, "pending");
-    showError("");
-    // Which connection carried it: one queued while offline goes out with the
-    // reconnect; one sent on a connection that died is sent again.
-    li.setAttribute("data-sent-on", socket.state === "live" ? socket.connectionId : "queued");
-    socket.request("message", { content: content, clientId: clientId }, { timeout: SEND_TIMEOUT })
-      .then(function (message) { markSent(li, message); })
-      .catch(function (err) {
-        if (li.getAttribute("data-state") === "sent") return;
-        setState(li, "failed");
-        if (err && err.message) showError(err.message);
-      });
-  }
-
-  function send(content) {
-    var clientId = newClientId();
-    var li = bubble({ content: content, clientId: clientId, author: { id: me } }, true);
-    li.setAttribute("data-content", content);
-    listEl.appendChild(li);
-    scrollToBottom();
-    stopTyping();
-    deliver(li);
-  }
-
-  form.addEventListener("submit", function (ev) {
+input.addEventListener("keydown", function (ev) {
+  if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
     ev.preventDefault();
-    var content = input.value;
-    if (!content.trim() || !current) return;
-    input.value = "";
-    send(content);
-  });
-
-  input.addEventListener("keydown", function (ev) {
-    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
-      ev.preventDefault();
-      form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit"));
-    }
-  });
-
-  // -- typing ---------------------------------------------------------------------
-
-  function stopTyping() {
-    clearTimeout(typingIdleTimer);
-    if (lastTypingSent && socket && socket.state === "live") {
-      socket.send("typing", { isTyping: false });
-    }
-    lastTypingSent = 0;
+    form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit"));
   }
+});
 
-  input.addEventListener("input", function () {
-    if (!socket || socket.state !== "live") return;
-    if (!input.value.trim()) { stopTyping(); return; }
-    var now = Date.now();
-    if (now - lastTypingSent >= TYPING_SEND_EVERY) {
-      socket.send("typing", { isTyping: true });
-      lastTypingSent = now;
-    }
-    clearTimeout(typingIdleTimer);
-    typingIdleTimer = setTimeout(stopTyping, TYPING_IDLE);
+// -- typing ---------------------------------------------------------------------
+
+function stopTyping() {
+  clearTimeout(typingIdleTimer);
+  if (lastTypingSent && socket && socket.state === "live") {
+    socket.send("typing", { isTyping: false });
+  }
+  lastTypingSent = 0;
+}
+
+input.addEventListener("input", function () {
+  if (!socket || socket.state !== "live") return;
+  if (!input.value.trim()) { stopTyping(); return; }
+  var now = Date.now();
+  if (now - lastTypingSent >= TYPING_SEND_EVERY) {
+    socket.send("typing", { isTyping: true });
+    lastTypingSent = now;
+  }
+  clearTimeout(typingIdleTimer);
+  typingIdleTimer = setTimeout(stopTyping, TYPING_IDLE);
+});
+
+function renderTyping() {
+  var names = Object.keys(typists).map(function (id) { return typists[id].name; });
+  if (!names.length) typingEl.textContent = "";
+  else if (names.length === 1) typingEl.textContent = names[0] + " is typing…";
+  else typingEl.textContent = names.join(", ") + " are typing…";
+}
+
+function setTyping(user, isTyping) {
+  if (!user || user.id === me) return;
+  var entry = typists[user.id];
+  if (entry) clearTimeout(entry.timer);
+  if (isTyping) {
+    typists[user.id] = {
+      name: user.name,
+      timer: setTimeout(function () { delete typists[user.id]; renderTyping(); }, TYPING_EXPIRE),
+    };
+  } else {
+    delete typists[user.id];
+  }
+  renderTyping();
+}
+
+// -- presence and read state ----------------------------------------------------
+
+function renderOnline(online) {
+  onlineEl.textContent = "";
+  (online || []).forEach(function (user) {
+    var li = el("li", null, user.name);
+    li.setAttribute("data-user-id", user.id);
+    onlineEl.appendChild(li);
   });
+}
 
-  function renderTyping() {
-    var names = Object.keys(typists).map(function (id) { return typists[id].name; });
-    if (!names.length) typingEl.textContent = "";
-    else if (names.length === 1) typingEl.textContent = names[0] + " is typing…";
-    else typingEl.textContent = names.join(", ") + " are typing…";
+function renderSeen() {
+  Array.prototype.forEach.call(listEl.querySelectorAll(".seen"), function (n) { n.remove(); });
+  if (!current || current.members.length > SEEN_BY_MAX_MEMBERS) return;
+  var mine = listEl.querySelectorAll(".msg.mine[data-id]");
+  if (!mine.length) return;
+  var last = mine[mine.length - 1];
+  var id = parseInt(last.getAttribute("data-id"), 10);
+  var names = Object.keys(members).map(function (k) { return members[k]; })
+    .filter(function (m) { return m.id !== me && m.lastReadMessageId && m.lastReadMessageId >= id; })
+    .map(function (m) { return m.name; });
+  if (!names.length) return;
+  last.appendChild(el("div", { className: "seen" }, "Seen by " + names.join(", ")));
+}
+
+function latestId() {
+  var all = listEl.querySelectorAll(".msg[data-id]");
+  return all.length ? parseInt(all[all.length - 1].getAttribute("data-id"), 10) : 0;
+}
+
+function markRead() {
+  var id = latestId();
+  if (!id || id <= lastReadSent || document.hidden || !socket || socket.state !== "live") return;
+  lastReadSent = id;
+  socket.send("read", { messageId: id });
+  if (current) {
+    current.unreadCount = 0;
+    renderSessions();
   }
+}
 
-  function setTyping(user, isTyping) {
-    if (!user || user.id === me) return;
-    var entry = typists[user.id];
-    if (entry) clearTimeout(entry.timer);
-    if (isTyping) {
-      typists[user.id] = {
-        name: user.name,
-        timer: setTimeout(function () { delete typists[user.id]; renderTyping(); }, TYPING_EXPIRE),
-      };
-    } else {
-      delete typists[user.id];
-    }
-    renderTyping();
-  }
+document.addEventListener("visibilitychange", markRead);
 
-  // -- presence and read state ----------------------------------------------------
+// -- history --------------------------------------------------------------------
 
-  function renderOnline(online) {
-    onlineEl.textContent = "";
-    (online || []).forEach(function (user) {
-      var li = el("li", null, user.name);
-      li.setAttribute("data-user-id", user.id);
-      onlineEl.appendChild(li);
+function messagesUrl(params) {
+  var url = "/api/chat/sessions/" + encodeURIComponent(current.id) + "/messages/";
+  var query = Object.keys(params).map(function (k) { return k + "=" + encodeURIComponent(params[k]); });
+  return query.length ? url + "?" + query.join("&") : url;
+}
+
+function loadOlder() {
+  if (!hasMore || loadingOlder || !oldestId) return;
+  loadingOlder = true;
+  olderEl.hidden = false;
+  api("GET", messagesUrl({ before: oldestId })).then(function (page) {
+    var before = scroller.scrollHeight;
+    var first = listEl.firstChild;
+    page.messages.forEach(function (m) {
+      if (byId[m.id]) return;
+      listEl.insertBefore(bubble(m, m.author.id === me), first);
     });
-  }
+    if (page.messages.length) oldestId = page.messages[0].id;
+    hasMore = page.hasMore;
+    scroller.scrollTop += scroller.scrollHeight - before;
+    renderSeen();
+  }).catch(function () {}).then(function () {
+    loadingOlder = false;
+    olderEl.hidden = true;
+  });
+}
 
-  function renderSeen() {
-    Array.prototype.forEach.call(listEl.querySelectorAll(".seen"), function (n) { n.remove(); });
-    if (!current || current.members.length > SEEN_BY_MAX_MEMBERS) return;
-    var mine = listEl.querySelectorAll(".msg.mine[data-id]");
-    if (!mine.length) return;
-    var last = mine[mine.length - 1];
-    var id = parseInt(last.getAttribute("data-id"), 10);
-    var names = Object.keys(members).map(function (k) { return members[k]; })
-      .filter(function (m) { return m.id !== me && m.lastReadMessageId && m.lastReadMessageId >= id; })
-      .map(function (m) { return m.name; });
-    if (!names.length) return;
-    last.appendChild(el("div", "seen", "Seen by " + names.join(", ")));
-  }
+scroller.addEventListener("scroll", function () {
+  if (scroller.scrollTop < 60) loadOlder();
+});
 
-  function latestId() {
-    var all = listEl.querySelectorAll(".msg[data-id]");
-    return all.length ? parseInt(all[all.length - 1].getAttribute("data-id"), 10) : 0;
-  }
+// -- socket ---------------------------------------------------------------------
 
-  function markRead() {
-    var id = latestId();
-    if (!id || id <= lastReadSent || document.hidden || !socket || socket.state !== "live") return;
-    lastReadSent = id;
-    socket.send("read", { messageId: id });
-    if (current) {
-      current.unreadCount = 0;
+function onMessageCreated(data, frame) {
+  if (frame.room !== room) {
+    var other = sessions[data.sessionId];
+    if (other && data.author.id !== me) {
+      other.unreadCount = (other.unreadCount || 0) + 1;
       renderSessions();
     }
+    return;
   }
+  if (byId[data.id]) return;
+  var pending = data.clientId && byClientId[data.clientId];
+  if (pending) { markSent(pending, data); return; }
+  append(data);
+  setTyping(data.author, false);
+  if (members[data.author.id]) members[data.author.id].lastReadMessageId = data.id;
+  renderSeen();
+  markRead();
+}
 
-  document.addEventListener("visibilitychange", markRead);
-
-  // -- history --------------------------------------------------------------------
-
-  function messagesUrl(params) {
-    var url = "/api/chat/sessions/" + encodeURIComponent(current.id) + "/messages/";
-    var query = Object.keys(params).map(function (k) { return k + "=" + encodeURIComponent(params[k]); });
-    return query.length ? url + "?" + query.join("&") : url;
-  }
-
-  function loadOlder() {
-    if (!hasMore || loadingOlder || !oldestId) return;
-    loadingOlder = true;
-    olderEl.hidden = false;
-    api(messagesUrl({ before: oldestId })).then(function (page) {
-      var before = scroller.scrollHeight;
-      var first = listEl.firstChild;
-      page.messages.forEach(function (m) {
-        if (byId[m.id]) return;
-        listEl.insertBefore(bubble(m, m.author.id === me), first);
-      });
-      if (page.messages.length) oldestId = page.messages[0].id;
-      hasMore = page.hasMore;
-      scroller.scrollTop += scroller.scrollHeight - before;
-      renderSeen();
-    }).catch(function () {}).then(function () {
-      loadingOlder = false;
-      olderEl.hidden = true;
-    });
-  }
-
-  scroller.addEventListener("scroll", function () {
-    if (scroller.scrollTop < 60) loadOlder();
+function connect(seq) {
+  var sid = String(current.id);
+  // Every (re)connect starts from where this page is, so only the missed
+  // events come back.
+  var here = "chat:" + sid;
+  socket = Tidings.connect("/ws/chat/", { query: function () {
+    var r = this.rooms[here];
+    var last = r ? r.lastSeq : seq;
+    return "sessionId=" + encodeURIComponent(sid) + (last !== null ? "&lastSeq=" + last : "");
+  } });
+  Tidings.bindIndicator(socket);
+  socket.join("chat", { sessionId: sid }, seq);
+  order.forEach(function (id) {
+    if (String(id) !== sid) socket.join("chat", { sessionId: String(id) });
   });
-
-  // -- socket ---------------------------------------------------------------------
-
-  function onMessageCreated(data, frame) {
-    if (frame.room !== room) {
-      var other = sessions[data.sessionId];
-      if (other && data.author.id !== me) {
-        other.unreadCount = (other.unreadCount || 0) + 1;
-        renderSessions();
-      }
-      return;
-    }
-    if (byId[data.id]) return;
-    var pending = data.clientId && byClientId[data.clientId];
-    if (pending) { markSent(pending, data); return; }
-    append(data);
-    setTyping(data.author, false);
-    if (members[data.author.id]) members[data.author.id].lastReadMessageId = data.id;
+  socket.on("message:created", onMessageCreated);
+  socket.on("presence:joined", function (data, frame) {
+    if (!frame.room || frame.room === room) renderOnline(data.online);
+  });
+  socket.on("presence:left", function (data, frame) {
+    if (frame.room === room) { renderOnline(data.online); setTyping(data.user, false); }
+  });
+  socket.on("typing", function (data, frame) {
+    if (frame.room === room) setTyping(data.user, data.isTyping);
+  });
+  socket.on("message:read", function (data, frame) {
+    if (frame.room !== room) return;
+    var m = members[data.user.id];
+    if (m) m.lastReadMessageId = Math.max(m.lastReadMessageId || 0, data.lastReadMessageId || 0);
     renderSeen();
-    markRead();
-  }
-
-  function connect(seq) {
-    var sid = String(current.id);
-    // Every (re)connect starts from where this page is, so only the missed
-    // events come back.
-    var here = "chat:" + sid;
-    socket = Tidings.connect("/ws/chat/", { query: function () {
-      var r = this.rooms[here];
-      var last = r ? r.lastSeq : seq;
-      return "sessionId=" + encodeURIComponent(sid) + (last !== null ? "&lastSeq=" + last : "");
-    } });
-    Tidings.bindIndicator(socket);
-    socket.join("chat", { sessionId: sid }, seq);
-    order.forEach(function (id) {
-      if (String(id) !== sid) socket.join("chat", { sessionId: String(id) });
-    });
-    socket.on("message:created", onMessageCreated);
-    socket.on("presence:joined", function (data, frame) {
-      if (!frame.room || frame.room === room) renderOnline(data.online);
-    });
-    socket.on("presence:left", function (data, frame) {
-      if (frame.room === room) { renderOnline(data.online); setTyping(data.user, false); }
-    });
-    socket.on("typing", function (data, frame) {
-      if (frame.room === room) setTyping(data.user, data.isTyping);
-    });
-    socket.on("message:read", function (data, frame) {
-      if (frame.room !== room) return;
-      var m = members[data.user.id];
-      if (m) m.lastReadMessageId = Math.max(m.lastReadMessageId || 0, data.lastReadMessageId || 0);
-      renderSeen();
-    });
-    socket.on("resync_required", function (data) {
-      if (data.room === room) reloadNewest();
-    });
-    socket.on("open", function () {
-      showError("");
-      // A send may have gone out on a socket that died before its reply:
-      // send it again (same clientId, so the server keeps one message).
-      Array.prototype.forEach.call(listEl.querySelectorAll('.msg.mine[data-state="pending"]'), function (li) {
-        var on = li.getAttribute("data-sent-on");
-        if (on === "queued") li.setAttribute("data-sent-on", socket.connectionId);
-        else if (on !== socket.connectionId) deliver(li);
-      });
-      markRead();
-    });
-    socket.on("denied", function (info) {
-      showError(info.code === 4403 ? "You are not a member of this chat." : "Please log in again.");
-    });
-  }
-
-  function reloadNewest() {
-    api(messagesUrl({})).then(function (page) {
-      page.messages.forEach(function (m) {
-        if (byId[m.id]) return;
-        var pending = m.clientId && byClientId[m.clientId];
-        if (pending) markSent(pending, m); else append(m);
-      });
-      markRead();
-    });
-  }
-
-  function openSession(session) {
-    current = session;
-    room = "chat:" + session.id;
-    current.unreadCount = 0;
-    document.getElementById("session-title").textContent = session.title;
-    session.members.forEach(function (m) { members[m.id] = m; });
-    renderSessions();
-    return api(messagesUrl({})).then(function (page) {
-      page.messages.forEach(function (m) { listEl.appendChild(bubble(m, m.author.id === me)); });
-      oldestId = page.messages.length ? page.messages[0].id : null;
-      hasMore = page.hasMore;
-      scrollToBottom();
-      renderSeen();
-      connect(page.seq);
-      input.focus();
-    });
-  }
-
-  api("/api/chat/sessions/").then(function (list) {
-    list.forEach(function (s) { sessions[s.id] = s; order.push(s.id); });
-    var wanted = new URLSearchParams(window.location.search).get("session");
-    var chosen = (wanted && sessions[wanted]) || sessions[order[0]];
-    renderSessions();
-    if (!chosen) {
-      form.hidden = true;
-      return;
-    }
-    return openSession(chosen);
-  }).catch(function (err) {
-    showError((err && err.message) || "Could not load the chat.");
   });
-})();
+  socket.on("resync_required", function (data) {
+    if (data.room === room) reloadNewest();
+  });
+  socket.on("open", function () {
+    showError("");
+    // A send may have gone out on a socket that died before its reply:
+    // send it again (same clientId, so the server keeps one message).
+    Array.prototype.forEach.call(listEl.querySelectorAll('.msg.mine[data-state="pending"]'), function (li) {
+      var on = li.getAttribute("data-sent-on");
+      if (on === "queued") li.setAttribute("data-sent-on", socket.connectionId);
+      else if (on !== socket.connectionId) deliver(li);
+    });
+    markRead();
+  });
+  socket.on("denied", function (info) {
+    showError(info.code === 4403 ? "You are not a member of this chat." : "Please log in again.");
+  });
+}
+
+function reloadNewest() {
+  api("GET", messagesUrl({})).then(function (page) {
+    page.messages.forEach(function (m) {
+      if (byId[m.id]) return;
+      var pending = m.clientId && byClientId[m.clientId];
+      if (pending) markSent(pending, m); else append(m);
+    });
+    markRead();
+  });
+}
+
+function openSession(session) {
+  current = session;
+  room = "chat:" + session.id;
+  current.unreadCount = 0;
+  document.getElementById("session-title").textContent = session.title;
+  session.members.forEach(function (m) { members[m.id] = m; });
+  renderSessions();
+  return api("GET", messagesUrl({})).then(function (page) {
+    page.messages.forEach(function (m) { listEl.appendChild(bubble(m, m.author.id === me)); });
+    oldestId = page.messages.length ? page.messages[0].id : null;
+    hasMore = page.hasMore;
+    scrollToBottom();
+    renderSeen();
+    connect(page.seq);
+    input.focus();
+  });
+}
+
+api("GET", "/api/chat/sessions/").then(function (list) {
+  list.forEach(function (s) { sessions[s.id] = s; order.push(s.id); });
+  var wanted = new URLSearchParams(window.location.search).get("session");
+  var chosen = (wanted && sessions[wanted]) || sessions[order[0]];
+  renderSessions();
+  if (!chosen) {
+    form.hidden = true;
+    return;
+  }
+  return openSession(chosen);
+}).catch(function (err) {
+  showError((err && err.message) || "Could not load the chat.");
+});
