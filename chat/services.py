@@ -10,6 +10,7 @@ from django.db.models import Q
 
 import realtime
 from chat import events
+from chat.errors import NotAMember, NotFound
 from chat.models import (
     MAX_CLIENT_ID,
     MAX_CONTENT,
@@ -19,16 +20,6 @@ from chat.models import (
     ChatSession,
 )
 from realtime.errors import DomainError
-
-
-class NotAMember(DomainError):
-    status = 403
-    code = "UNAUTHORIZED"
-
-
-class NotFound(DomainError):
-    status = 404
-    code = "NOT_FOUND"
 
 
 def member_of(*, session_id: Any, user: Any) -> ChatMember:
@@ -62,7 +53,6 @@ def chat_session_create(
         # error must not tell which user ids exist.
         raise DomainError(
             "Some of these users cannot be added",
-            code="VALIDATION_ERROR",
             details={"memberIds": ["Some of these users cannot be added"]},
         )
     session = ChatSession.objects.create(title=title, creator=creator)

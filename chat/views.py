@@ -18,11 +18,15 @@ from chat.serializers import MessageListParams, MessagePostInput, SessionCreateI
 class SessionListView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: dict}, summary="The user's chat sessions")
+    @extend_schema(
+        responses={status.HTTP_200_OK: dict}, summary="The user's chat sessions"
+    )
     def get(self, request: Request) -> Response:
         return Response(selectors.session_list(user=request.user))
 
-    @extend_schema(request=SessionCreateInput, responses={201: dict})
+    @extend_schema(
+        request=SessionCreateInput, responses={status.HTTP_201_CREATED: dict}
+    )
     def post(self, request: Request) -> Response:
         data = SessionCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -46,7 +50,7 @@ class MessageListView(APIView):
             OpenApiParameter("after", int, description="messages newer than this id"),
             OpenApiParameter("limit", int, description="page size (default 50)"),
         ],
-        responses={200: dict},
+        responses={status.HTTP_200_OK: dict},
         summary="A page of messages, oldest first, with the room's seq",
     )
     def get(self, request: Request, session_id: int) -> Response:
@@ -63,7 +67,10 @@ class MessageListView(APIView):
             )
         )
 
-    @extend_schema(request=MessagePostInput, responses={201: dict, 200: dict})
+    @extend_schema(
+        request=MessagePostInput,
+        responses={status.HTTP_201_CREATED: dict, status.HTTP_200_OK: dict},
+    )
     def post(self, request: Request, session_id: int) -> Response:
         data = MessagePostInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -82,7 +89,9 @@ class MessageListView(APIView):
 class ReadView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=dict, responses={200: dict}, summary="Mark messages read")
+    @extend_schema(
+        request=dict, responses={status.HTTP_200_OK: dict}, summary="Mark messages read"
+    )
     def post(self, request: Request, session_id: int) -> Response:
         member = services.chat_mark_read(
             session_id=session_id,

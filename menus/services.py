@@ -12,15 +12,13 @@ from django.utils import timezone
 import realtime
 from menus import events
 from menus.models import Category, MenuItem, Option
-from realtime.errors import DomainError
-
-NOT_FOUND = "NOT_FOUND"
+from realtime.errors import DomainError, NotFound
 
 
 def _item(menu_id: int) -> MenuItem:
     item = MenuItem.objects.select_for_update().filter(pk=menu_id).first()
     if item is None:
-        raise DomainError(f"Menu item {menu_id} not found", code=NOT_FOUND, status=404)
+        raise NotFound(f"Menu item {menu_id} not found")
     return item
 
 
@@ -71,7 +69,7 @@ def option_set_sold_out(
         Option.objects.select_for_update().select_related("group").filter(pk=option_id)
     ).first()
     if option is None:
-        raise DomainError(f"Option {option_id} not found", code=NOT_FOUND, status=404)
+        raise NotFound(f"Option {option_id} not found")
     if option.is_sold_out != is_sold_out:
         option.is_sold_out = is_sold_out
         option.updated_at = now

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions
+from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -33,18 +33,20 @@ class MenuListView(APIView):
     def get_permissions(self):  # type: ignore[no-untyped-def]
         return [IsStaff()] if self.request.method == "POST" else []
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={status.HTTP_200_OK: dict})
     def get(self, request: Request) -> Response:
         return Response(selectors.menu_catalogue())
 
-    @extend_schema(request=MenuItemCreateInput, responses={201: dict})
+    @extend_schema(
+        request=MenuItemCreateInput, responses={status.HTTP_201_CREATED: dict}
+    )
     def post(self, request: Request) -> Response:
         data = MenuItemCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         item = services.menu_item_create(**model_fields(data.validated_data))
         return Response(
             menu_item_data(selectors.menu_get(menu_id=item.pk)),  # type: ignore[arg-type]
-            status=201,
+            status=status.HTTP_201_CREATED,
         )
 
 
@@ -53,7 +55,7 @@ class MenuDetailView(APIView):
 
     permission_classes = [IsBarista]
 
-    @extend_schema(request=MenuItemUpdateInput, responses={200: dict})
+    @extend_schema(request=MenuItemUpdateInput, responses={status.HTTP_200_OK: dict})
     def patch(self, request: Request, menu_id: int) -> Response:
         data = MenuItemUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -67,7 +69,7 @@ class MenuDetailView(APIView):
 class OptionDetailView(APIView):
     permission_classes = [IsBarista]
 
-    @extend_schema(request=SoldOutInput, responses={200: dict})
+    @extend_schema(request=SoldOutInput, responses={status.HTTP_200_OK: dict})
     def patch(self, request: Request, option_id: int) -> Response:
         data = SoldOutInput(data=request.data)
         data.is_valid(raise_exception=True)

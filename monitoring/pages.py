@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -29,7 +31,7 @@ def endpoint_detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     _staff(request)
     endpoint = selectors.endpoint_get(endpoint_id=endpoint_id)
     if endpoint is None:
-        return HttpResponse("Endpoint not found", status=404)
+        return HttpResponse("Endpoint not found", status=HTTPStatus.NOT_FOUND)
     incidents = selectors.incidents(endpoint_id=endpoint.pk)[:20]
     return render(
         request,
@@ -57,7 +59,7 @@ def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     _staff(request)
     endpoint = selectors.endpoint_get(endpoint_id=endpoint_id)
     if endpoint is None:
-        return HttpResponse("Endpoint not found", status=404)
+        return HttpResponse("Endpoint not found", status=HTTPStatus.NOT_FOUND)
     form = EndpointForm.for_endpoint(endpoint, request.POST or None)
     if request.method == "POST":
         if request.POST.get("delete"):

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 import realtime
 from monitoring import conf, events
+from monitoring.errors import EndpointNotFound, IncidentNotFound, MonitoringError
 from monitoring.models import (
     CheckResult,
     CheckRollup,
@@ -27,16 +28,6 @@ from monitoring.models import (
     MaintenanceWindow,
     Status,
 )
-from realtime.errors import DomainError
-
-
-class MonitoringError(DomainError):
-    code = "VALIDATION_ERROR"
-
-
-class EndpointNotFound(DomainError):
-    code = "NOT_FOUND"
-    status = 404
 
 
 @dataclass(frozen=True)
@@ -370,9 +361,7 @@ def incident_note(*, incident_id: int | str, notes: str) -> Incident:
     try:
         incident = Incident.objects.select_related("endpoint").get(pk=int(incident_id))
     except (Incident.DoesNotExist, ValueError, TypeError):
-        raise DomainError(
-            f"Incident {incident_id} not found", code="NOT_FOUND", status=404
-        ) from None
+        raise IncidentNotFound(f"Incident {incident_id} not found") from None
     if not isinstance(notes, str) or len(notes) > 10_000:
         raise MonitoringError("notes must be text of at most 10,000 characters")
     incident.notes = notes

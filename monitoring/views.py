@@ -50,11 +50,13 @@ def _detail(endpoint_id: int) -> dict[str, Any]:
 class EndpointListView(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(responses={200: dict}, summary="Every endpoint with its state")
+    @extend_schema(
+        responses={status.HTTP_200_OK: dict}, summary="Every endpoint with its state"
+    )
     def get(self, request: Request) -> Response:
         return Response([events.endpoint_data(e) for e in selectors.endpoints_all()])
 
-    @extend_schema(request=EndpointInput, responses={201: dict})
+    @extend_schema(request=EndpointInput, responses={status.HTTP_201_CREATED: dict})
     def post(self, request: Request) -> Response:
         endpoint = services.endpoint_create(data=_input(request, partial=False))
         return Response(events.endpoint_data(endpoint), status=status.HTTP_201_CREATED)
@@ -64,19 +66,20 @@ class EndpointDetailView(APIView):
     permission_classes = [IsAdminUser]
 
     @extend_schema(
-        responses={200: dict}, summary="An endpoint, its numbers, checks and incidents"
+        responses={status.HTTP_200_OK: dict},
+        summary="An endpoint, its numbers, checks and incidents",
     )
     def get(self, request: Request, endpoint_id: int) -> Response:
         return Response(_detail(endpoint_id))
 
-    @extend_schema(request=EndpointInput, responses={200: dict})
+    @extend_schema(request=EndpointInput, responses={status.HTTP_200_OK: dict})
     def patch(self, request: Request, endpoint_id: int) -> Response:
         endpoint = services.endpoint_update(
             endpoint_id=endpoint_id, data=_input(request, partial=True)
         )
         return Response(events.endpoint_data(endpoint))
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={status.HTTP_204_NO_CONTENT: None})
     def delete(self, request: Request, endpoint_id: int) -> Response:
         services.endpoint_delete(endpoint_id=endpoint_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -86,7 +89,9 @@ class CheckNowView(APIView):
     permission_classes = [IsAdminUser]
 
     @extend_schema(
-        request=None, responses={200: dict}, summary="Check the endpoint now"
+        request=None,
+        responses={status.HTTP_200_OK: dict},
+        summary="Check the endpoint now",
     )
     def post(self, request: Request, endpoint_id: int) -> Response:
         check = checker.check_now(endpoint_id=endpoint_id)
@@ -102,7 +107,9 @@ class CheckNowView(APIView):
 class PauseView(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(request=None, responses={200: dict}, summary="Stop checking")
+    @extend_schema(
+        request=None, responses={status.HTTP_200_OK: dict}, summary="Stop checking"
+    )
     def post(self, request: Request, endpoint_id: int) -> Response:
         return Response(
             events.endpoint_data(services.endpoint_pause(endpoint_id=endpoint_id))
@@ -112,7 +119,9 @@ class PauseView(APIView):
 class ResumeView(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(request=None, responses={200: dict}, summary="Check again")
+    @extend_schema(
+        request=None, responses={status.HTTP_200_OK: dict}, summary="Check again"
+    )
     def post(self, request: Request, endpoint_id: int) -> Response:
         return Response(
             events.endpoint_data(services.endpoint_resume(endpoint_id=endpoint_id))
@@ -127,7 +136,7 @@ class ChecksView(APIView):
             OpenApiParameter("limit", int, description="page size (default 100)"),
             OpenApiParameter("before", str, description="checks older than this time"),
         ],
-        responses={200: dict},
+        responses={status.HTTP_200_OK: dict},
         summary="Recent checks, newest first",
     )
     def get(self, request: Request, endpoint_id: int) -> Response:
@@ -152,7 +161,7 @@ class IncidentListView(APIView):
             ),
             OpenApiParameter("endpointId", int),
         ],
-        responses={200: dict},
+        responses={status.HTTP_200_OK: dict},
     )
     def get(self, request: Request) -> Response:
         params = IncidentParams(data=request.query_params)
@@ -167,7 +176,7 @@ class IncidentListView(APIView):
 class IncidentDetailView(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(request=IncidentNotesInput, responses={200: dict})
+    @extend_schema(request=IncidentNotesInput, responses={status.HTTP_200_OK: dict})
     def patch(self, request: Request, incident_id: int) -> Response:
         data = IncidentNotesInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -181,7 +190,8 @@ class SummaryView(APIView):
     permission_classes = [IsAdminUser]
 
     @extend_schema(
-        responses={200: dict}, summary="The dashboard in one answer (polling)"
+        responses={status.HTTP_200_OK: dict},
+        summary="The dashboard in one answer (polling)",
     )
     def get(self, request: Request) -> Response:
         return Response(selectors.summary())
@@ -192,7 +202,8 @@ class PublicStatusView(APIView):
     authentication_classes: list = []
 
     @extend_schema(
-        responses={200: dict}, summary="Public status: overall state, open incidents"
+        responses={status.HTTP_200_OK: dict},
+        summary="Public status: overall state, open incidents",
     )
     def get(self, request: Request) -> Response:
         return Response(selectors.public_status())

@@ -19,6 +19,7 @@ from django.utils import timezone
 import realtime
 from menus.models import MenuItem, Option
 from orders import events
+from orders.errors import InsufficientBalance, InvalidTransition, KioskInactive, SoldOut
 from orders.models import (
     Cell,
     CellLedger,
@@ -34,14 +35,7 @@ from orders.models import (
 )
 from orders.selectors import SETTING_DEFAULTS, UNDO_WINDOW, business_day, setting_get
 from realtime.counters import next_value
-from realtime.errors import DomainError
-
-INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
-SOLD_OUT = "SOLD_OUT"
-KIOSK_INACTIVE = "KIOSK_INACTIVE"
-INVALID_TRANSITION = "INVALID_TRANSITION"
-NOT_FOUND = "NOT_FOUND"
-VALIDATION_ERROR = "VALIDATION_ERROR"
+from realtime.errors import DomainError, NotFound
 
 MAX_LINES = 50
 MAX_QUANTITY = 50
@@ -58,7 +52,7 @@ TRANSITIONS: dict[str, set[str]] = {
 
 
 def _invalid(message: str) -> DomainError:
-    return DomainError(message, code=VALIDATION_ERROR, status=400)
+    return DomainError(message)
 
 
 def _publish(rooms: Iterable[str], event: str, data: Any) -> None:
@@ -125,10 +119,8 @@ def _price_lines(
     }
     missing = sorted({m for m, _, _ in lines} - set(menu))
     if missing:
-        raise DomainError(
+        raise NotFound(
             f"Unknown menu items: {', '.join(map(str, missing))}",
-            code=NOT_FOUND,
-            status=404,
             details={"menuIds": missing},
         )
     sold_items: dict[int, str] = {}
@@ -189,10 +181,8 @@ def _price_lines(
         names = list(sold_items.values()) + [
             f"{o['optionName']} ({o['menuName']})" for o in sold_options.values()
         ]
-        raise DomainError(
+        raise SoldOut(
             f"Sold out: {', '.join(names)}",
-            code=SOLD_OUT,
-            status=409,
             details={
                 "items": [{"menuId": k, "menuName": v} for k, v in sold_items.items()],
                 "options": list(sold_options.values()),
@@ -223,11 +213,9 @@ def _cell_move(
     if not query.update(balance=F("balance") + amount):
         cell = Cell.objects.filter(pk=cell_id).first()
         if cell is None:
-            raise DomainError(f"Cell {cell_id} not found", code=NOT_FOUND, status=404)
-        raise DomainError(
+            raise NotFound(f"Cell {cell_id} not found")
+        raise InsufficientBalance(
             f"{cell.name} has {cell.balance} points, the order costs {-amount}",
-            code=INSUFFICIENT_BALANCE,
-            status=409,
             details={"cellId": cell.pk, "balance": cell.balance, "required": -amount},
         )
     cell = Cell.objects.get(pk=cell_id)
@@ -319,10 +307,8 @@ def order_create(
     """Place an order: server prices, sold-out and kiosk checks, CELL payment, daily number."""
     now = now or timezone.now()
     if setting_get("is_kiosk_active") is not True:
-        raise DomainError(
-            str(setting_get("kiosk_message")) or "The kiosk is not taking orders",
-            code=KIOSK_INACTIVE,
-            status=503,
+        raise KioskInactive(
+            str(setting_get("kiosk_message")) or "The kiosk is not taking orders"
         )
     if pay_type not in PayType.values:
         raise _invalid("payType must be CARD, CASH or CELL")
@@ -331,7 +317,7 @@ def order_create(
             raise _invalid("A CELL order needs a cellId")
         cell_id = _int(cell_id, "cellId")
         if not Cell.objects.filter(pk=cell_id, is_active=True).exists():
-            raise DomainError(f"Cell {cell_id} not found", code=NOT_FOUND, status=404)
+            raise NotFound(f"Cell {cell_id} not found")
     else:
         cell_id = None
     snapshots, total = _price_lines(_parse_lines(items))
@@ -390,7 +376,7 @@ def _locked_order(order_id: str) -> Order:
         else None
     )
     if order is None:
-        raise DomainError("Order not found", code=NOT_FOUND, status=404)
+        raise NotFound("Order not found")
     return order
 
 
@@ -450,10 +436,8 @@ def order_status_change(
     if status not in Status.values:
         raise _invalid(f"Unknown status '{status}'")
     if status not in TRANSITIONS[order.status]:
-        raise DomainError(
+        raise InvalidTransition(
             f"Order #{order.daily_num} is {order.status}; it cannot move to {status}",
-            code=INVALID_TRANSITION,
-            status=409,
             details={"from": order.status, "to": status},
         )
     previous = _set_status(order, status, kind=LogKind.MOVE, actor=actor, now=now)
@@ -470,10 +454,8 @@ def order_cancel(
     reason = (reason or "").strip()[:200] or "Cancelled"
     order = _locked_order(order_id)
     if Status.CANCELLED not in TRANSITIONS[order.status]:
-        raise DomainError(
+        raise InvalidTransition(
             f"Order #{order.daily_num} is {order.status}; it cannot be cancelled",
-            code=INVALID_TRANSITION,
-            status=409,
             details={"from": order.status, "to": Status.CANCELLED},
         )
     _set_status(
@@ -514,16 +496,10 @@ def order_undo(
     order = _locked_order(order_id)
     last = order.log.order_by("-created_at", "-id").first()
     if last is None or last.kind != LogKind.MOVE or last.to_status != order.status:
-        raise DomainError(
-            f"Order #{order.daily_num} has no status move to undo",
-            code=INVALID_TRANSITION,
-            status=409,
-        )
+        raise InvalidTransition(f"Order #{order.daily_num} has no status move to undo")
     if now - last.created_at > UNDO_WINDOW:
-        raise DomainError(
-            f"The last move of order #{order.daily_num} is older than 15 minutes",
-            code=INVALID_TRANSITION,
-            status=409,
+        raise InvalidTransition(
+            f"The last move of order #{order.daily_num} is older than 15 minutes"
         )
     previous = _set_status(
         order, last.from_status, kind=LogKind.UNDO, actor=actor, now=now
@@ -537,7 +513,7 @@ def order_undo(
 
 def _check_setting(key: str, value: Any) -> Any:
     if key not in SETTING_DEFAULTS:
-        raise DomainError(f"Unknown setting '{key}'", code=NOT_FOUND, status=404)
+        raise NotFound(f"Unknown setting '{key}'")
     default = SETTING_DEFAULTS[key]
     if isinstance(default, bool):
         if not isinstance(value, bool):

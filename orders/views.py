@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,13 +18,13 @@ from orders.serializers import (
     OrderStatusInput,
     SettingInput,
 )
-from realtime.errors import DomainError
+from realtime.errors import NotFound
 
 
 def _order(order_id: str) -> Response:
     order = selectors.order_get(order_id=order_id)
     if order is None:
-        raise DomainError("Order not found", code="NOT_FOUND", status=404)
+        raise NotFound("Order not found")
     return Response(events.order_data(order))
 
 
@@ -34,7 +35,12 @@ class OrderListView(APIView):
         return [] if self.request.method == "POST" else [IsBarista()]
 
     @extend_schema(
-        request=OrderCreateInput, responses={201: dict, 409: dict, 503: dict}
+        request=OrderCreateInput,
+        responses={
+            status.HTTP_201_CREATED: dict,
+            status.HTTP_409_CONFLICT: dict,
+            status.HTTP_503_SERVICE_UNAVAILABLE: dict,
+        },
     )
     def post(self, request: Request) -> Response:
         data = OrderCreateInput(data=request.data)
@@ -46,7 +52,8 @@ class OrderListView(APIView):
             actor=request.user,
         )
         return Response(
-            events.order_created_data(order, list(order.items.all())), status=201
+            events.order_created_data(order, list(order.items.all())),
+            status=status.HTTP_201_CREATED,
         )
 
     @extend_schema(
@@ -54,7 +61,7 @@ class OrderListView(APIView):
             OpenApiParameter("status", str, description="comma-separated statuses"),
             OpenApiParameter("date", str, description="business day, YYYY-MM-DD"),
         ],
-        responses={200: dict},
+        responses={status.HTTP_200_OK: dict},
     )
     def get(self, request: Request) -> Response:
         query = OrderListQuery(data=request.query_params)
@@ -70,7 +77,9 @@ class OrderListView(APIView):
 class OrderDetailView(APIView):
     """Anyone holding the (unguessable) orderId may read the order."""
 
-    @extend_schema(responses={200: dict, 404: dict})
+    @extend_schema(
+        responses={status.HTTP_200_OK: dict, status.HTTP_404_NOT_FOUND: dict}
+    )
     def get(self, request: Request, order_id: str) -> Response:
         return _order(order_id)
 
@@ -78,7 +87,10 @@ class OrderDetailView(APIView):
 class OrderStatusView(APIView):
     permission_classes = [IsBarista]
 
-    @extend_schema(request=OrderStatusInput, responses={200: dict, 409: dict})
+    @extend_schema(
+        request=OrderStatusInput,
+        responses={status.HTTP_200_OK: dict, status.HTTP_409_CONFLICT: dict},
+    )
     def patch(self, request: Request, order_id: str) -> Response:
         data = OrderStatusInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -91,7 +103,10 @@ class OrderStatusView(APIView):
 class OrderCancelView(APIView):
     permission_classes = [IsBarista]
 
-    @extend_schema(request=OrderCancelInput, responses={200: dict, 409: dict})
+    @extend_schema(
+        request=OrderCancelInput,
+        responses={status.HTTP_200_OK: dict, status.HTTP_409_CONFLICT: dict},
+    )
     def post(self, request: Request, order_id: str) -> Response:
         data = OrderCancelInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -108,7 +123,10 @@ class OrderUndoView(APIView):
 
     permission_classes = [IsBarista]
 
-    @extend_schema(request=None, responses={200: dict, 409: dict})
+    @extend_schema(
+        request=None,
+        responses={status.HTTP_200_OK: dict, status.HTTP_409_CONFLICT: dict},
+    )
     def post(self, request: Request, order_id: str) -> Response:
         services.order_undo(order_id=order_id, actor=request.user)
         return _order(order_id)
@@ -117,7 +135,7 @@ class OrderUndoView(APIView):
 class CellListView(APIView):
     permission_classes = [IsStaff]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={status.HTTP_200_OK: dict})
     def get(self, request: Request) -> Response:
         return Response([events.cell_data(c) for c in selectors.cell_list()])
 
@@ -125,7 +143,7 @@ class CellListView(APIView):
 class CellChargeView(APIView):
     permission_classes = [IsStaff]
 
-    @extend_schema(request=CellChargeInput, responses={200: dict})
+    @extend_schema(request=CellChargeInput, responses={status.HTTP_200_OK: dict})
     def post(self, request: Request, cell_id: int) -> Response:
         data = CellChargeInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -141,7 +159,7 @@ class CellChargeView(APIView):
 class CellLedgerView(APIView):
     permission_classes = [IsStaff]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={status.HTTP_200_OK: dict})
     def get(self, request: Request, cell_id: int) -> Response:
         return Response(
             [events.ledger_data(e) for e in selectors.cell_ledger(cell_id=cell_id)]
@@ -149,7 +167,7 @@ class CellLedgerView(APIView):
 
 
 class SettingListView(APIView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={status.HTTP_200_OK: dict})
     def get(self, request: Request) -> Response:
         return Response(selectors.settings_all())
 
@@ -157,7 +175,7 @@ class SettingListView(APIView):
 class SettingDetailView(APIView):
     permission_classes = [IsStaff]
 
-    @extend_schema(request=SettingInput, responses={200: dict})
+    @extend_schema(request=SettingInput, responses={status.HTTP_200_OK: dict})
     def patch(self, request: Request, key: str) -> Response:
         data = SettingInput(data=request.data)
         data.is_valid(raise_exception=True)

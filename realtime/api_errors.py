@@ -6,6 +6,7 @@ gives the same shape to everything else under /api/ and to outages.
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -16,38 +17,47 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from realtime import health
-from realtime.errors import DomainError, ErrorCode, ProtocolError
+from realtime.errors import Code, DomainError, ErrorCode, ProtocolError
 
-SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
-PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+
+class ApiCode(Code):
+    """Codes only REST answers use (the shared ones are `ErrorCode`)."""
+
+    FORBIDDEN = "FORBIDDEN", HTTPStatus.FORBIDDEN
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED", HTTPStatus.METHOD_NOT_ALLOWED
+    RESYNC_REQUIRED = "RESYNC_REQUIRED", HTTPStatus.GONE
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE", HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE", HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE", HTTPStatus.SERVICE_UNAVAILABLE
+
+
 # Seconds a client should wait before retrying during an outage.
 RETRY_AFTER = 5
 
-CODES = {
-    400: "VALIDATION_ERROR",
-    401: "UNAUTHORIZED",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    413: PAYLOAD_TOO_LARGE,
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    429: "RATE_LIMITED",
-    500: "INTERNAL_ERROR",
-    503: SERVICE_UNAVAILABLE,
+# The code of an error answered by status alone (Django, DRF, the middleware).
+CODES: dict[int, str] = {
+    HTTPStatus.BAD_REQUEST: ErrorCode.VALIDATION_ERROR,
+    HTTPStatus.UNAUTHORIZED: ErrorCode.UNAUTHORIZED,
+    HTTPStatus.FORBIDDEN: ApiCode.FORBIDDEN,
+    HTTPStatus.NOT_FOUND: ErrorCode.NOT_FOUND,
+    HTTPStatus.METHOD_NOT_ALLOWED: ApiCode.METHOD_NOT_ALLOWED,
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: ApiCode.PAYLOAD_TOO_LARGE,
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: ApiCode.UNSUPPORTED_MEDIA_TYPE,
+    HTTPStatus.TOO_MANY_REQUESTS: ErrorCode.RATE_LIMITED,
+    HTTPStatus.INTERNAL_SERVER_ERROR: ErrorCode.INTERNAL_ERROR,
+    HTTPStatus.SERVICE_UNAVAILABLE: ApiCode.SERVICE_UNAVAILABLE,
 }
-MESSAGES = {
-    400: "Bad request",
-    401: "Authentication required",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    413: "Request body too large",
-    500: "Internal server error",
-    503: "A service this request needs is unavailable; retry later",
-}
-_PROTOCOL_STATUS = {
-    ErrorCode.UNAUTHORIZED: status.HTTP_403_FORBIDDEN,
-    ErrorCode.NOT_FOUND: status.HTTP_404_NOT_FOUND,
+MESSAGES: dict[int, str] = {
+    HTTPStatus.BAD_REQUEST: "Bad request",
+    HTTPStatus.UNAUTHORIZED: "Authentication required",
+    HTTPStatus.FORBIDDEN: "Forbidden",
+    HTTPStatus.NOT_FOUND: "Not found",
+    HTTPStatus.METHOD_NOT_ALLOWED: "Method not allowed",
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "Request body too large",
+    HTTPStatus.INTERNAL_SERVER_ERROR: "Internal server error",
+    HTTPStatus.SERVICE_UNAVAILABLE: (
+        "A service this request needs is unavailable; retry later"
+    ),
 }
 
 
@@ -59,8 +69,14 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 
 def error_response(
-    code: str, message: str, http_status: int, details: Any = None
+    code: str,
+    message: str,
+    http_status: int | None = None,
+    details: Any = None,
 ) -> Response:
+    """The error answer of a DRF view; the status is the code's unless given."""
+    if http_status is None:
+        http_status = code.status if isinstance(code, Code) else HTTPStatus.BAD_REQUEST
     return Response(error_body(code, message, details), status=http_status)
 
 
@@ -95,7 +111,7 @@ def report_outage(exc: BaseException) -> None:
 def outage_response(exc: BaseException) -> Response:
     report_outage(exc)
     response = error_response(
-        SERVICE_UNAVAILABLE, MESSAGES[503], status.HTTP_503_SERVICE_UNAVAILABLE
+        ApiCode.SERVICE_UNAVAILABLE, MESSAGES[HTTPStatus.SERVICE_UNAVAILABLE]
     )
     response["Retry-After"] = str(RETRY_AFTER)
     response._has_been_logged = True  # type: ignore[attr-defined]
@@ -103,25 +119,29 @@ def outage_response(exc: BaseException) -> Response:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, DomainError):
-        return error_response(exc.code, exc.message, exc.status, exc.details)
-    if isinstance(exc, ProtocolError):
+    if isinstance(exc, DomainError | ProtocolError):
+        # Both carry a code, and the code its status.
         return error_response(
-            exc.code, exc.message, _PROTOCOL_STATUS.get(exc.code, 400)
+            exc.code, exc.message, details=getattr(exc, "details", None)
         )
     if outage_of(exc) is not None:
         return outage_response(exc)
     if isinstance(exc, RequestDataTooBig):
-        return error_response(PAYLOAD_TOO_LARGE, MESSAGES[413], 413)
+        return error_response(
+            ApiCode.PAYLOAD_TOO_LARGE, MESSAGES[HTTPStatus.REQUEST_ENTITY_TOO_LARGE]
+        )
     if isinstance(exc, OverflowError | DataError):
         # A number or text no column can hold; the transaction was rolled back.
-        return error_response("VALIDATION_ERROR", "Value out of range", 400)
+        return error_response(ErrorCode.VALIDATION_ERROR, "Value out of range")
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
         return error_response(
-            "VALIDATION_ERROR", "Invalid input", response.status_code, response.data
+            ErrorCode.VALIDATION_ERROR,
+            "Invalid input",
+            response.status_code,
+            response.data,
         )
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         response.status_code = status.HTTP_401_UNAUTHORIZED

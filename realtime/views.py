@@ -10,13 +10,13 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from rest_framework import permissions, serializers
+from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from realtime import health
-from realtime.api_errors import error_response
+from realtime.api_errors import ApiCode, error_response
 from realtime.fields import StrictIntegerField
 from realtime.metrics_auth import metrics_refusal
 from realtime.rooms import parse_room
@@ -28,7 +28,7 @@ from realtime.stats import cluster_stats
 class StatsView(APIView):
     permission_classes = [permissions.IsAdminUser]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={status.HTTP_200_OK: dict})
     def get(self, request: Request) -> Response:
         return Response(cluster_stats())
 
@@ -44,12 +44,15 @@ class AnnouncementView(APIView):
 
     permission_classes = [permissions.IsAdminUser]
 
-    @extend_schema(request=AnnouncementInput, responses={201: dict})
+    @extend_schema(request=AnnouncementInput, responses={status.HTTP_201_CREATED: dict})
     def post(self, request: Request) -> Response:
         data = AnnouncementInput(data=request.data)
         data.is_valid(raise_exception=True)
         seq = announcement_publish(**data.validated_data)
-        return Response({"room": data.validated_data["room"], "seq": seq}, status=201)
+        return Response(
+            {"room": data.validated_data["room"], "seq": seq},
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class HistoryQuery(serializers.Serializer):
@@ -62,7 +65,7 @@ class RoomEventsView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("after", int), OpenApiParameter("limit", int)],
-        responses={200: dict, 410: dict},
+        responses={status.HTTP_200_OK: dict, status.HTTP_410_GONE: dict},
     )
     def get(self, request: Request, room: str) -> HttpResponse:
         query = HistoryQuery(data=request.query_params)
@@ -75,10 +78,9 @@ class RoomEventsView(APIView):
             )
         except ResyncRequired as exc:
             return error_response(
-                "RESYNC_REQUIRED",
+                ApiCode.RESYNC_REQUIRED,
                 "History no longer reaches back; reload state",
-                410,
-                {"room": room, "seq": exc.seq},
+                details={"room": room, "seq": exc.seq},
             )
         # The stored frames are already JSON: join them instead of re-encoding.
         body = "[" + ",".join(frame for _, frame in rows) + "]"
@@ -123,7 +125,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     ok = all(value == "ok" for value in checks.values())
     response = JsonResponse(
         {"status": "ok" if ok else "unavailable", **checks, "down": health.down()},
-        status=200 if ok else 503,
+        status=status.HTTP_200_OK if ok else status.HTTP_503_SERVICE_UNAVAILABLE,
     )
     # Probed every few seconds: the outage is in the log once (realtime.health),
     # not as an error line per probe.
