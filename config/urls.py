@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from realtime import login_limits
+from realtime import asyncapi, login_limits
 from realtime import pages as realtime_pages
 from realtime import views as realtime_views
 
@@ -29,6 +29,7 @@ urlpatterns = [
     path(
         "api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"
     ),
+    path("api/asyncapi.yaml", asyncapi.asyncapi_yaml, name="asyncapi"),
     path("api/realtime/", include("realtime.urls")),
     path("healthz", realtime_views.healthz, name="healthz"),
     path("readyz", realtime_views.readyz, name="readyz"),
