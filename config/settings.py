@@ -316,4 +316,6 @@ MONITOR = {
     "CONCURRENCY": env_int("MONITOR_CONCURRENCY", 50),
     "POLL_INTERVAL": env_float("MONITOR_POLL_INTERVAL", 0.5),
     "RAW_RETENTION_DAYS": env_int("MONITOR_RAW_RETENTION_DAYS", 7),
+    # Slow answers in a row (above an endpoint's threshold) that make it DEGRADED.
+    "SLOW_STREAK": 3,
 }

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -31,6 +32,8 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 1_000_000
 USER_AGENT = "Tidings-Monitor/1.0"
 DRAIN_SECONDS = 5.0
+# Start lags kept for `runmonitor`'s p50/p99: the most recent ones, not all.
+LAGS_KEPT = 10_000
 
 
 def claim_due(*, now: datetime, limit: int) -> list[tuple[Endpoint, datetime]]:
@@ -123,7 +126,7 @@ class Monitor:
         self.stopping: asyncio.Event | None = None
         self.last_rollup = 0.0
         # Seconds between when a check was due and when it started (for benchmarks).
-        self.lags: list[float] = []
+        self.lags: deque[float] = deque(maxlen=LAGS_KEPT)
         self.checked = 0
         self.crashed = 0
 

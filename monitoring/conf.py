@@ -1,4 +1,4 @@
-"""Monitoring settings (`settings.MONITOR`), with defaults when a key is missing."""
+"""Monitoring settings: `settings.MONITOR`, read with their defaults in config/settings.py."""
 
 from __future__ import annotations
 
@@ -6,17 +6,6 @@ from typing import Any
 
 from django.conf import settings
 
-DEFAULTS: dict[str, Any] = {
-    "IN_PROCESS": False,
-    "MIN_INTERVAL": 20,
-    "RETRY_INTERVAL": 20,
-    "CONCURRENCY": 50,
-    "POLL_INTERVAL": 0.5,
-    "JITTER": 1.0,
-    "RAW_RETENTION_DAYS": 7,
-    "SLOW_STREAK": 3,
-}
-
 
 def get(name: str) -> Any:
-    return getattr(settings, "MONITOR", {}).get(name, DEFAULTS[name])
+    return settings.MONITOR[name]
