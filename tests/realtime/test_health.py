@@ -318,7 +318,7 @@ async def test_while_redis_is_down_a_room_is_caught_up_with_one_read_for_all_soc
     ws, monkeypatch
 ):
     """A few hundred sockets of a room used to queue a history read each, every check."""
-    from realtime import consumers
+    from realtime import membership
     from realtime.hub import get_hub
     from tests.realtime.test_hub import store_without_sending
 
@@ -327,13 +327,13 @@ async def test_while_redis_is_down_a_room_is_caught_up_with_one_read_for_all_soc
         reply = await client.request("join_room", {"roomType": "kiosk"})
         assert reply["event"] == "join_room_success"
     reads = {"n": 0}
-    original = consumers.events_after
+    original = membership.events_after
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         reads["n"] += 1
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(consumers, "events_after", counting)
+    monkeypatch.setattr(membership, "events_after", counting)
     seqs = [await store_without_sending("kiosk") for _ in range(3)]
     health.failed(health.REDIS, REDIS_DOWN)
     hub = get_hub()
@@ -354,7 +354,7 @@ async def test_a_frame_after_a_gap_is_held_while_the_hub_reads_the_missing_ones_
     """After frames lost on the way, each socket used to read the history on its own."""
     from asgiref.sync import sync_to_async
 
-    from realtime import consumers, outbox
+    from realtime import membership, outbox
     from realtime.hub import get_hub
     from tests.realtime.test_hub import store_without_sending
 
@@ -362,13 +362,13 @@ async def test_a_frame_after_a_gap_is_held_while_the_hub_reads_the_missing_ones_
     for client in clients:
         await client.request("join_room", {"roomType": "kiosk"})
     reads = {"n": 0}
-    original = consumers.events_after
+    original = membership.events_after
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         reads["n"] += 1
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(consumers, "events_after", counting)
+    monkeypatch.setattr(membership, "events_after", counting)
     seqs = [await store_without_sending("kiosk") for _ in range(3)]
     # Only the third frame arrives (the first two were lost with a connection).
     frame = await sync_to_async(
