@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from chat.rooms import CHAT
+
 MESSAGE_CREATED = "message:created"
 PRESENCE_JOINED = "presence:joined"
 PRESENCE_LEFT = "presence:left"
@@ -52,7 +54,7 @@ class MemberData(TypedDict):
 
 
 def room_of(session_id: Any) -> str:
-    return f"chat:{session_id}"
+    return CHAT.room_name(session_id)
 
 
 def user_data(user: Any) -> UserData:

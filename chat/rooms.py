@@ -19,4 +19,6 @@ def members_only(user: Any, ident: str | None) -> None:
         raise ProtocolError(ErrorCode.UNAUTHORIZED, "Not a member of this chat session")
 
 
-CHAT = register(RoomType("chat", "sessionId", members_only, frozenset({"chat"})))
+CHAT = register(
+    RoomType("chat", "sessionId", members_only, frozenset({"chat"}), numeric_id=True)
+)

@@ -6,12 +6,17 @@ from datetime import datetime
 from typing import TypedDict
 
 from menus.models import MenuItem, Option
+from orders import rooms
 
 MENU_SOLD_OUT_CHANGED = "menu:sold_out_changed"
 # Options can be sold out on their own (e.g. oat milk); same rooms as items.
 OPTION_SOLD_OUT_CHANGED = "option:sold_out_changed"
 
-SOLD_OUT_ROOMS = ("kiosk", "kitchen", "admin")
+# Sold-out changes reach every screen that shows the catalogue: the orders
+# app's kiosk, kitchen and admin rooms (in lock order).
+SOLD_OUT_ROOMS = tuple(
+    room_type.room_name() for room_type in (rooms.KIOSK, rooms.KITCHEN, rooms.ADMIN)
+)
 
 
 class MenuSoldOutChangedData(TypedDict):

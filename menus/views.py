@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,17 +16,7 @@ from menus.serializers import (
     SoldOutInput,
     model_fields,
 )
-from realtime.rooms import is_barista, is_staff
-
-
-class IsStaff(permissions.BasePermission):
-    def has_permission(self, request, view):  # type: ignore[no-untyped-def]
-        return is_staff(request.user)
-
-
-class IsBarista(permissions.BasePermission):
-    def has_permission(self, request, view):  # type: ignore[no-untyped-def]
-        return is_barista(request.user)
+from realtime.permissions import IsBarista, IsStaff, is_staff
 
 
 class MenuListView(APIView):

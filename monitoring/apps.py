@@ -6,10 +6,8 @@ class MonitoringConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from monitoring import (
-            conf,
-            rooms,  # noqa: F401  (registers the room types)
-        )
+        # rooms.py registers the room types, events.py the Socket.IO verbs.
+        from monitoring import conf, events, rooms  # noqa: F401
 
         if conf.get("IN_PROCESS"):
             from monitoring.checker import run_in_process

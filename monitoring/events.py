@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from monitoring import rooms
+from realtime import socketio_dialect
+
 if TYPE_CHECKING:
     from monitoring.models import CheckResult, Endpoint, Incident
 
@@ -16,11 +19,17 @@ ENDPOINT_CREATED = "endpoint:created"
 ENDPOINT_UPDATED = "endpoint:updated"
 ENDPOINT_DELETED = "endpoint:deleted"
 
-ALL_ROOM = "endpoints"
+ALL_ROOM = rooms.ENDPOINTS.room_name()
 
 
 def endpoint_room(endpoint_id: int | str) -> str:
-    return f"endpoint:{endpoint_id}"
+    return rooms.ENDPOINT.room_name(endpoint_id)
+
+
+# The original monitoring dashboard speaks Socket.IO: its rooms and its verbs
+# (`subscribe:all`, `subscribe:endpoint`...) are served there too (PROTOCOL
+# section 10), each room with its own join rule (staff).
+socketio_dialect.serve("monitoring", verbs="monitoring.consumers.MonitoringConsumer")
 
 
 def iso(value: datetime | None) -> str | None:

@@ -1,11 +1,12 @@
-"""Room types of the monitoring socket (PROTOCOL section 3)."""
+"""Room types of the monitoring socket (PROTOCOL section 3), in lock order."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from realtime.errors import ErrorCode, ProtocolError
-from realtime.rooms import RoomType, register, staff_only
+from realtime.permissions import staff_only
+from realtime.rooms import RoomType, register
 
 SOCKETS = frozenset({"monitoring"})
 
@@ -23,5 +24,11 @@ def staff_and_existing_endpoint(user: Any, ident: str | None) -> None:
 
 ENDPOINTS = register(RoomType("endpoints", None, staff_only, SOCKETS))
 ENDPOINT = register(
-    RoomType("endpoint", "endpointId", staff_and_existing_endpoint, SOCKETS)
+    RoomType(
+        "endpoint",
+        "endpointId",
+        staff_and_existing_endpoint,
+        SOCKETS,
+        numeric_id=True,
+    )
 )

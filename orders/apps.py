@@ -6,4 +6,8 @@ class OrdersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from orders import rooms  # noqa: F401  (registers the room types)
+        # rooms.py registers the room types, events.py the Socket.IO dialect.
+        from orders import events, rooms  # noqa: F401
+        from realtime.permissions import BARISTA, register_group
+
+        register_group(BARISTA, rooms.BARISTA_GROUP)

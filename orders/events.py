@@ -9,6 +9,7 @@ from typing import Any, NotRequired, TypedDict
 
 from orders import rooms
 from orders.models import Cell, CellLedger, KioskSetting, Order, OrderItem
+from realtime import socketio_dialect
 from realtime.auth import user_summary
 
 ORDER_CREATED = "order:created"
@@ -18,13 +19,44 @@ ORDER_CANCELLED = "order:cancelled"
 CELL_BALANCE_CHANGED = "cell:balance_changed"
 SETTINGS_CHANGED = "settings:changed"
 
-KITCHEN = rooms.KITCHEN.name
-ADMIN = rooms.ADMIN.name
-KIOSK = rooms.KIOSK.name
+# Room names (str) for services to publish to; the room types are in rooms.py.
+KITCHEN = rooms.KITCHEN.room_name()
+ADMIN = rooms.ADMIN.room_name()
+KIOSK = rooms.KIOSK.room_name()
 
 
 def order_room(order_id: str) -> str:
     return rooms.ORDER.room_name(order_id)
+
+
+# The Socket.IO dialect of the original kitchen and customer screens
+# (PROTOCOL section 10): `orderNo` is `dailyNum`, `totalPrice` is `totalAmount`.
+socketio_dialect.serve("orders")
+socketio_dialect.rename(
+    rooms.KITCHEN,
+    ORDER_CREATED,
+    "new_order",
+    {
+        "orderId": "orderId",
+        "orderNo": "dailyNum",
+        "items": "items",
+        "totalPrice": "totalAmount",
+        "createdAt": "createdAt",
+    },
+)
+socketio_dialect.rename(
+    rooms.ORDER,
+    ORDER_READY,
+    "order_ready",
+    {
+        "orderId": "orderId",
+        "orderNo": "dailyNum",
+        "status": "status",
+        "updatedAt": "updatedAt",
+    },
+)
+# The spelling the original kitchen screens listen for.
+socketio_dialect.alias_join_reply(rooms.KITCHEN, "Join_room_success")
 
 
 class CellInfo(TypedDict):

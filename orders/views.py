@@ -8,7 +8,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from menus.views import IsBarista, IsStaff
 from orders import events, selectors, services
 from orders.serializers import (
     CellChargeInput,
@@ -19,6 +18,7 @@ from orders.serializers import (
     SettingInput,
 )
 from realtime.errors import NotFound
+from realtime.permissions import IsBarista, IsStaff
 
 
 def _order(order_id: str) -> Response:

@@ -4,7 +4,8 @@
 gap-free `seq` (the sequence row stays locked until commit, so a room's events
 commit in `seq` order), stores the exact frame clients will receive, and hands
 it to the channel layer once the transaction commits. A frame the layer could
-not take stays unpublished and the relay sends it later.
+not take stays unpublished and the relay sends it later. `publish_to()` sends
+one event to several rooms, locking them in the one fixed order.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +29,7 @@ from django.utils import timezone
 from realtime import metrics
 from realtime.counters import next_value
 from realtime.models import RoomEvent, RoomSequence
-from realtime.rooms import group_name
+from realtime.rooms import group_name, lock_order
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,25 @@ def publish(room: str, event: str, data: dict[str, Any]) -> int:
     row = RoomEvent.objects.create(room=room, seq=seq, event=event, frame=frame)
     transaction.on_commit(lambda: _send_committed([row]))
     return seq
+
+
+def publish_to(
+    rooms: Iterable[str], event: str, data: Mapping[str, Any]
+) -> dict[str, int]:
+    """Publish one event to several rooms in the open transaction; return each room's seq.
+
+    Each room's sequence row stays locked until commit, so two transactions
+    that lock the same rooms in different orders could deadlock. Here the
+    rooms are locked in one fixed order, whatever order the caller lists
+    them in: by room type in registration order, then by id
+    (`realtime.rooms.lock_order`: kiosk, kitchen, admin, order:<id>;
+    endpoints, endpoint:<id>). A room listed twice gets the event once.
+
+    Rooms locked earlier in the same transaction stay locked: a service that
+    publishes several events publishes them in that same order (an order's
+    events before a cell's balance event, which goes to admin only).
+    """
+    return {room: publish(room, event, dict(data)) for room in lock_order(rooms)}
 
 
 def layer_message(row: RoomEvent) -> dict[str, Any]:

@@ -1,13 +1,26 @@
-"""Room types (PROTOCOL section 3): who may join, and room -> Channels group names."""
+"""Room types (PROTOCOL section 3): the registry apps add theirs to.
+
+A room type is declared by the app that owns it, in its `rooms.py` (imported
+from its `AppConfig.ready()`): its name, the id field clients send (if the
+type has one room per id), the id format, who may join (`authorize`, see
+`realtime/permissions.py`) and the sockets that serve it. Room names always
+come from the type (`room_type.room_name(ident)`); the registration order is
+also the order in which rooms are locked when an event goes to several of
+them (`realtime.outbox.publish_to`).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from realtime.errors import ErrorCode, ProtocolError
+
+# Their old home; monitoring/consumers.py and orders/pages.py still import
+# them from here.
+from realtime.permissions import is_barista, is_staff  # noqa: F401
 
 # Ids are matched whole (`fullmatch`: `$` would also match before a final
 # newline) and in ASCII only (`str.isdigit` takes "²" and "٣").
@@ -15,9 +28,6 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 INT_PATTERN = re.compile(r"0|[1-9][0-9]{0,18}")
 # Numbers a client sends must fit a signed 64-bit column.
 INT_MAX = 2**63 - 1
-# Id fields whose values are database keys (PROTOCOL section 3); the others
-# (`orderId`) are opaque tokens.
-NUMERIC_ID_FIELDS = frozenset({"sessionId", "endpointId"})
 
 # authorize(user, ident) raises ProtocolError when the user may not join.
 Authorizer = Callable[[Any, "str | None"], None]
@@ -25,17 +35,21 @@ Authorizer = Callable[[Any, "str | None"], None]
 
 @dataclass(frozen=True)
 class RoomType:
+    """One kind of room: `kiosk` (a single room) or `order` (one per `orderId`)."""
+
     name: str
+    # The field clients send the id in; None for a type with a single room.
     id_field: str | None
+    # Who may join: raises ProtocolError when `user` may not join room `ident`.
     authorize: Authorizer
+    # Sockets (consumers' `socket_name`) that serve this type; empty: all.
     sockets: frozenset[str] = field(default_factory=frozenset)
+    # Ids are database keys (positive integers) rather than opaque tokens.
+    numeric_id: bool = False
 
-    def room_name(self, ident: str | None) -> str:
+    def room_name(self, ident: str | int | None = None) -> str:
+        """The canonical room name: `kiosk`, `order:ab12`, `chat:7`."""
         return self.name if self.id_field is None else f"{self.name}:{ident}"
-
-    @property
-    def numeric_id(self) -> bool:
-        return self.id_field in NUMERIC_ID_FIELDS
 
     def parse_id(self, raw: Any) -> str:
         """The canonical id of this room type from a client value (ProtocolError if bad)."""
@@ -73,10 +87,12 @@ def parse_int(raw: Any, field: str, *, minimum: int = 0) -> int:
     return raw
 
 
+# name -> room type, in registration order (the lock order of `lock_order`).
 _registry: dict[str, RoomType] = {}
 
 
 def register(room_type: RoomType) -> RoomType:
+    """Add an app's room type (from its rooms.py); returns it for a module constant."""
     _registry[room_type.name] = room_type
     return room_type
 
@@ -132,28 +148,17 @@ def parse_room(room: str) -> tuple[RoomType, str | None]:
     return room_type, ident or None
 
 
-# Who-may-join checks shared by several apps.
+def lock_order(rooms: Iterable[str]) -> list[str]:
+    """`rooms` without repeats, in the one order their sequence rows are locked.
 
+    By room type in registration order (INSTALLED_APPS order, then the order
+    of an app's `register` calls), then by id: for the orders app kiosk,
+    kitchen, admin, order:<id>; for monitoring endpoints, endpoint:<id>.
+    """
+    ranks = {name: rank for rank, name in enumerate(_registry)}
 
-def is_staff(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_staff)
+    def key(room: str) -> tuple[int, str]:
+        room_type, ident = parse_room(room)
+        return ranks[room_type.name], ident or ""
 
-
-def is_barista(user: Any) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return user.is_staff or user.groups.filter(name="barista").exists()
-
-
-def anyone(user: Any, ident: str | None) -> None:
-    return None
-
-
-def staff_only(user: Any, ident: str | None) -> None:
-    if not is_staff(user):
-        raise ProtocolError(ErrorCode.UNAUTHORIZED, "Staff only")
-
-
-def baristas_only(user: Any, ident: str | None) -> None:
-    if not is_barista(user):
-        raise ProtocolError(ErrorCode.UNAUTHORIZED, "Baristas and staff only")
+    return sorted(dict.fromkeys(rooms), key=key)

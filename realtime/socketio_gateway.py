@@ -1,5 +1,8 @@
 """The Socket.IO gateway (PROTOCOL section 10) for clients of the original services.
 
+The original event names, payload fields and verbs are registered by the apps
+(`realtime/socketio_dialect.py`); this module knows no room type or event.
+
 python-socketio serves `/socket.io/` (Engine.IO 4, polling and websocket);
 everything else goes to the Channels application. Each Socket.IO session is a
 `SocketIOConnection`: the same protocol object as a native socket (rooms,
@@ -40,37 +43,13 @@ from realtime.auth import (
 from realtime.consumers import RealtimeConsumer
 from realtime.errors import ErrorCode
 from realtime.jsonsafe import BadJSON
+from realtime.socketio_dialect import DIALECT, JOIN_REPLY_ALIASES
 
 logger = logging.getLogger(__name__)
 
 # Events a client sends that get no reply (an acknowledgement is called at once).
 NO_REPLY = {"heartbeat_ack"}
 ACK_TIMEOUT = 10.0
-
-
-# (room type, event) -> (dialect name, {dialect field: Tidings field}): the
-# original names and payloads (`orderNo` is `dailyNum`, `totalPrice` is `totalAmount`).
-DIALECT: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
-    ("kitchen", "order:created"): (
-        "new_order",
-        {
-            "orderId": "orderId",
-            "orderNo": "dailyNum",
-            "items": "items",
-            "totalPrice": "totalAmount",
-            "createdAt": "createdAt",
-        },
-    ),
-    ("order", "order:ready"): (
-        "order_ready",
-        {
-            "orderId": "orderId",
-            "orderNo": "dailyNum",
-            "status": "status",
-            "updatedAt": "updatedAt",
-        },
-    ),
-}
 
 
 class _FrameCache:
@@ -125,9 +104,13 @@ def emits_for(frame: dict[str, Any]) -> list[tuple[str, Any]]:
             payload = {new: data.get(old) for new, old in fields.items()}
         return [(name, (payload, {"room": room, "seq": seq}))]
     if event == "join_room_success" and isinstance(data, dict):
-        if data.get("roomType") == "kitchen":
-            # The spelling the original kitchen screens listen for.
-            return [("Join_room_success", data), (event, data)]
+        room_type = data.get("roomType")
+        alias = (
+            JOIN_REPLY_ALIASES.get(room_type) if isinstance(room_type, str) else None
+        )
+        if alias is not None:
+            # The spelling the original screens of that room listen for.
+            return [(alias, data), (event, data)]
     return [(event, data)]
 
 
