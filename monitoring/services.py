@@ -77,22 +77,17 @@ def classify(endpoint: Endpoint, outcome: CheckOutcome) -> tuple[str, str, bool]
     return Status.UP, "", slow
 
 
-@transaction.atomic
-def check_record(
-    *, endpoint_id: int, outcome: CheckOutcome, now: datetime | None = None
-) -> CheckResult:
-    """Store one check, move the endpoint's status and incidents, publish the events."""
-    now = now or timezone.now()
-    endpoint = Endpoint.objects.select_for_update().filter(pk=endpoint_id).first()
-    if endpoint is None:
-        raise EndpointNotFound(f"Endpoint {endpoint_id} not found")
-    maintenance = in_maintenance(endpoint, now)
+def _judge(
+    endpoint: Endpoint, outcome: CheckOutcome, now: datetime
+) -> tuple[str, str, bool]:
+    """(status, error, answered) of this check; moves the endpoint's streak counters.
+
+    A run of slow answers makes an UP check DEGRADED (`SLOW_STREAK` in a row).
+    """
     status, error, slow = classify(endpoint, outcome)
     answered = status != Status.DOWN
-
     endpoint.consecutive_slow = endpoint.consecutive_slow + 1 if slow else 0
-    streak = conf.get("SLOW_STREAK")
-    if status == Status.UP and endpoint.consecutive_slow >= streak:
+    if status == Status.UP and endpoint.consecutive_slow >= conf.get("SLOW_STREAK"):
         status = Status.DEGRADED
         error = (
             f"Slower than {endpoint.degraded_threshold_ms} ms on "
@@ -107,43 +102,77 @@ def check_record(
             endpoint.failing_since = now
         endpoint.consecutive_failures += 1
         endpoint.consecutive_successes = 0
+    return status, error, answered
 
-    check = CheckResult.objects.create(
-        endpoint=endpoint,
-        status=status,
-        status_code=outcome.status_code,
-        response_time=outcome.response_time,
-        error=error[:2000],
-        checked_at=now,
-        in_maintenance=maintenance,
-    )
 
+@dataclass
+class _IncidentMove:
+    """The endpoint's open incident after a check, and what the check did to it."""
+
+    open: Incident | None
+    started: Incident | None = None
+    resolved: Incident | None = None
+
+
+def _move_incident(
+    endpoint: Endpoint, *, answered: bool, error: str, maintenance: bool, now: datetime
+) -> _IncidentMove:
+    """Count a failure on the open incident, open one, or resolve it on recovery.
+
+    A new incident needs `failure_threshold` failures in a row outside
+    maintenance; it is resolved after `recovery_threshold` answers in a row.
+    """
     incident = Incident.objects.filter(
         endpoint=endpoint, resolved_at__isnull=True
     ).first()
-    started = resolved = None
     if not answered:
         if incident is not None:
             incident.failure_count += 1
             incident.save(update_fields=["failure_count"])
-        elif (
+            return _IncidentMove(incident)
+        if (
             endpoint.consecutive_failures >= endpoint.failure_threshold
             and not maintenance
         ):
-            incident = started = Incident.objects.create(
+            started = Incident.objects.create(
                 endpoint=endpoint,
                 started_at=endpoint.failing_since or now,
                 failure_count=endpoint.consecutive_failures,
                 first_error=error[:2000],
             )
-    elif (
+            return _IncidentMove(started, started=started)
+        return _IncidentMove(None)
+    if (
         incident is not None
         and endpoint.consecutive_successes >= endpoint.recovery_threshold
     ):
         incident.resolved_at = now
         incident.save(update_fields=["resolved_at"])
-        resolved, incident = incident, None
+        return _IncidentMove(None, resolved=incident)
+    return _IncidentMove(incident)
 
+
+def _next_delay(endpoint: Endpoint, answered: bool) -> float:
+    """Seconds to the next check: sooner while a failure is not yet confirmed."""
+    unconfirmed = (
+        not answered and endpoint.consecutive_failures < endpoint.failure_threshold
+    )
+    if unconfirmed:
+        return min(conf.get("RETRY_INTERVAL"), endpoint.interval_seconds)
+    return endpoint.interval_seconds
+
+
+def _save_state(
+    endpoint: Endpoint,
+    *,
+    status: str,
+    error: str,
+    answered: bool,
+    incident: Incident | None,
+    outcome: CheckOutcome,
+    now: datetime,
+) -> str:
+    """Save the endpoint's status, last answer and next check; return the old status."""
     previous = endpoint.status
     # An open incident keeps the endpoint DOWN until recovery is confirmed.
     endpoint.status = Status.DOWN if incident is not None else status
@@ -153,17 +182,17 @@ def check_record(
     endpoint.last_status_code = outcome.status_code
     endpoint.last_response_time = outcome.response_time
     endpoint.last_error = error[:2000]
-    unconfirmed = (
-        not answered and endpoint.consecutive_failures < endpoint.failure_threshold
-    )
-    if unconfirmed:
-        delay = min(conf.get("RETRY_INTERVAL"), endpoint.interval_seconds)
-    else:
-        delay = endpoint.interval_seconds
     if endpoint.is_active:
-        endpoint.next_check_at = now + timedelta(seconds=delay)
+        endpoint.next_check_at = now + timedelta(
+            seconds=_next_delay(endpoint, answered)
+        )
     endpoint.save()
+    return previous
 
+
+def _publish_check(
+    endpoint: Endpoint, check: CheckResult, previous: str, incidents: _IncidentMove
+) -> None:
     _publish_both(
         endpoint.pk, events.CHECK_COMPLETED, events.check_completed(endpoint, check)
     )
@@ -173,14 +202,53 @@ def check_record(
             events.STATUS_CHANGED,
             events.status_changed(endpoint, previous, check),
         )
-    if started is not None:
+    if incidents.started is not None:
         _publish_both(
-            endpoint.pk, events.INCIDENT_STARTED, events.incident_started(started)
+            endpoint.pk,
+            events.INCIDENT_STARTED,
+            events.incident_started(incidents.started),
         )
-    if resolved is not None:
+    if incidents.resolved is not None:
         _publish_both(
-            endpoint.pk, events.INCIDENT_RESOLVED, events.incident_resolved(resolved)
+            endpoint.pk,
+            events.INCIDENT_RESOLVED,
+            events.incident_resolved(incidents.resolved),
         )
+
+
+@transaction.atomic
+def check_record(
+    *, endpoint_id: int, outcome: CheckOutcome, now: datetime | None = None
+) -> CheckResult:
+    """Store one check, move the endpoint's status and incidents, publish the events."""
+    now = now or timezone.now()
+    endpoint = Endpoint.objects.select_for_update().filter(pk=endpoint_id).first()
+    if endpoint is None:
+        raise EndpointNotFound(f"Endpoint {endpoint_id} not found")
+    maintenance = in_maintenance(endpoint, now)
+    status, error, answered = _judge(endpoint, outcome, now)
+    check = CheckResult.objects.create(
+        endpoint=endpoint,
+        status=status,
+        status_code=outcome.status_code,
+        response_time=outcome.response_time,
+        error=error[:2000],
+        checked_at=now,
+        in_maintenance=maintenance,
+    )
+    incidents = _move_incident(
+        endpoint, answered=answered, error=error, maintenance=maintenance, now=now
+    )
+    previous = _save_state(
+        endpoint,
+        status=status,
+        error=error,
+        answered=answered,
+        incident=incidents.open,
+        outcome=outcome,
+        now=now,
+    )
+    _publish_check(endpoint, check, previous, incidents)
     return check
 
 

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 import realtime
-from menus.models import MenuItem, Option
+from menus.models import MenuItem, Option, OptionGroup
 from orders import events
 from orders.errors import InsufficientBalance, InvalidTransition, KioskInactive, SoldOut
 from orders.models import (
@@ -69,8 +69,6 @@ def _actor(user: Any) -> Any:
 
 def _int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
         raise _invalid(f"{what} must be an integer")
     return value
 
@@ -80,11 +78,7 @@ def _option_ids(raw: Any, line: int) -> list[int]:
         return []
     if not isinstance(raw, list):
         raise _invalid(f"items[{line}].options must be a list of option ids")
-    ids = []
-    for value in raw:
-        if isinstance(value, dict):
-            value = value.get("optionId", value.get("id"))
-        ids.append(_int(value, f"items[{line}].options"))
+    ids = [_int(value, f"items[{line}].options") for value in raw]
     if len(set(ids)) != len(ids):
         raise _invalid(f"items[{line}].options lists an option twice")
     return ids
@@ -107,88 +101,124 @@ def _parse_lines(items: Any) -> list[tuple[int, int, list[int]]]:
     return lines
 
 
-def _price_lines(
-    lines: list[tuple[int, int, list[int]]],
-) -> tuple[list[dict[str, Any]], int]:
-    """Snapshot each line with server prices; refuse unknown or sold-out things."""
+def _menu_items(menu_ids: set[int]) -> dict[int, MenuItem]:
+    """The active items of these ids with their options; NOT_FOUND names the others."""
     menu = {
         item.pk: item
         for item in MenuItem.objects.filter(
-            pk__in={m for m, _, _ in lines}, is_active=True
+            pk__in=menu_ids, is_active=True
         ).prefetch_related("option_groups__options")
     }
-    missing = sorted({m for m, _, _ in lines} - set(menu))
+    missing = sorted(menu_ids - set(menu))
     if missing:
         raise NotFound(
             f"Unknown menu items: {', '.join(map(str, missing))}",
             details={"menuIds": missing},
         )
-    sold_items: dict[int, str] = {}
-    sold_options: dict[int, dict[str, Any]] = {}
-    snapshots = []
-    total = 0
-    for n, (menu_id, quantity, option_ids) in enumerate(lines):
-        item = menu[menu_id]
+    return menu
+
+
+def _default_option(group: OptionGroup) -> list[Option]:
+    """A required group left empty gets its first available option (else its first)."""
+    offered = list(group.options.all())
+    default = next((o for o in offered if not o.is_sold_out), None)
+    default = default or (offered[0] if offered else None)
+    return [default] if default else []
+
+
+def _chosen_options(
+    item: MenuItem, groups: list[OptionGroup], option_ids: list[int], n: int
+) -> list[Option]:
+    """The options of line `n`: offered for the item, one per single-choice group."""
+    allowed: dict[int, Option] = {o.pk: o for g in groups for o in g.options.all()}
+    unknown = [i for i in option_ids if i not in allowed]
+    if unknown:
+        raise _invalid(
+            f"items[{n}]: option {unknown[0]} is not offered for {item.name}"
+        )
+    chosen: list[Option] = []
+    for group in groups:
+        picked = [allowed[i] for i in option_ids if allowed[i].group_id == group.pk]
+        if len(picked) > 1 and not group.multiple:
+            raise _invalid(f"items[{n}]: pick one {group.name} for {item.name}")
+        if not picked and group.required:
+            picked = _default_option(group)
+        chosen.extend(picked)
+    return chosen
+
+
+def _line_snapshot(
+    item: MenuItem, quantity: int, groups: list[OptionGroup], chosen: list[Option]
+) -> dict[str, Any]:
+    """The order line as stored: names and server prices as they are now."""
+    unit = item.price + sum(o.price_delta for o in chosen)
+    return {
+        "menu_item": item,
+        "menu_name": item.name,
+        "quantity": quantity,
+        "options": [
+            {
+                "id": o.pk,
+                "group": next(g.name for g in groups if g.pk == o.group_id),
+                "name": o.name,
+                "priceDelta": o.price_delta,
+            }
+            for o in chosen
+        ],
+        "unit_price": unit,
+        "total_price": unit * quantity,
+    }
+
+
+class _SoldOutFound:
+    """The sold-out items and options of an order, to refuse it naming them all."""
+
+    def __init__(self) -> None:
+        self.items: dict[int, str] = {}
+        self.options: dict[int, dict[str, Any]] = {}
+
+    def note(self, item: MenuItem, chosen: list[Option]) -> None:
         if item.is_sold_out:
-            sold_items[item.pk] = item.name
-        groups = list(item.option_groups.all())
-        allowed: dict[int, Option] = {o.pk: o for g in groups for o in g.options.all()}
-        unknown = [i for i in option_ids if i not in allowed]
-        if unknown:
-            raise _invalid(
-                f"items[{n}]: option {unknown[0]} is not offered for {item.name}"
-            )
-        chosen: list[Option] = []
-        for group in groups:
-            picked = [allowed[i] for i in option_ids if allowed[i].group_id == group.pk]
-            if len(picked) > 1 and not group.multiple:
-                raise _invalid(f"items[{n}]: pick one {group.name} for {item.name}")
-            if not picked and group.required:
-                offered = list(group.options.all())
-                default = next((o for o in offered if not o.is_sold_out), None)
-                default = default or (offered[0] if offered else None)
-                picked = [default] if default else []
-            chosen.extend(picked)
+            self.items[item.pk] = item.name
         for option in chosen:
             if option.is_sold_out:
-                sold_options[option.pk] = {
+                self.options[option.pk] = {
                     "optionId": option.pk,
                     "optionName": option.name,
                     "menuId": item.pk,
                     "menuName": item.name,
                 }
-        unit = item.price + sum(o.price_delta for o in chosen)
-        snapshots.append(
-            {
-                "menu_item": item,
-                "menu_name": item.name,
-                "quantity": quantity,
-                "options": [
-                    {
-                        "id": o.pk,
-                        "group": next(g.name for g in groups if g.pk == o.group_id),
-                        "name": o.name,
-                        "priceDelta": o.price_delta,
-                    }
-                    for o in chosen
-                ],
-                "unit_price": unit,
-                "total_price": unit * quantity,
-            }
-        )
-        total += unit * quantity
-    if sold_items or sold_options:
-        names = list(sold_items.values()) + [
-            f"{o['optionName']} ({o['menuName']})" for o in sold_options.values()
+
+    def refuse(self) -> None:
+        if not self.items and not self.options:
+            return
+        names = list(self.items.values()) + [
+            f"{o['optionName']} ({o['menuName']})" for o in self.options.values()
         ]
         raise SoldOut(
             f"Sold out: {', '.join(names)}",
             details={
-                "items": [{"menuId": k, "menuName": v} for k, v in sold_items.items()],
-                "options": list(sold_options.values()),
+                "items": [{"menuId": k, "menuName": v} for k, v in self.items.items()],
+                "options": list(self.options.values()),
             },
         )
-    return snapshots, total
+
+
+def _price_lines(
+    lines: list[tuple[int, int, list[int]]],
+) -> tuple[list[dict[str, Any]], int]:
+    """Snapshot each line with server prices; refuse unknown or sold-out things."""
+    menu = _menu_items({menu_id for menu_id, _, _ in lines})
+    sold_out = _SoldOutFound()
+    snapshots = []
+    for n, (menu_id, quantity, option_ids) in enumerate(lines):
+        item = menu[menu_id]
+        groups = list(item.option_groups.all())
+        chosen = _chosen_options(item, groups, option_ids, n)
+        sold_out.note(item, chosen)
+        snapshots.append(_line_snapshot(item, quantity, groups, chosen))
+    sold_out.refuse()
+    return snapshots, sum(snapshot["total_price"] for snapshot in snapshots)
 
 
 # -- cells ---------------------------------------------------------------------------
@@ -295,6 +325,50 @@ def _next_daily_num(day: Any) -> int:
 # -- orders ----------------------------------------------------------------------
 
 
+def _check_kiosk_open() -> None:
+    if setting_get("is_kiosk_active") is not True:
+        raise KioskInactive(
+            str(setting_get("kiosk_message")) or "The kiosk is not taking orders"
+        )
+
+
+def _paying_cell(pay_type: str, cell_id: int | None) -> int | None:
+    """The active cell a CELL order is paid from; None for other payments."""
+    if pay_type not in PayType.values:
+        raise _invalid("payType must be CARD, CASH or CELL")
+    if pay_type != PayType.CELL:
+        return None
+    if cell_id is None:
+        raise _invalid("A CELL order needs a cellId")
+    cell_id = _int(cell_id, "cellId")
+    if not Cell.objects.filter(pk=cell_id, is_active=True).exists():
+        raise NotFound(f"Cell {cell_id} not found")
+    return cell_id
+
+
+def _insert_order(
+    order: Order, snapshots: list[dict[str, Any]], payment: CellLedger | None
+) -> list[OrderItem]:
+    """Number and save a new order, its payment's link, its lines, its first log entry."""
+    order.daily_num = _next_daily_num(order.business_day)
+    order.save(force_insert=True)
+    if payment is not None:
+        payment.order = order
+        payment.save(update_fields=["order"])
+        order.cell = payment.cell
+    lines = OrderItem.objects.bulk_create(
+        [OrderItem(order=order, **snapshot) for snapshot in snapshots]
+    )
+    OrderStatusLog.objects.create(
+        order=order,
+        kind=LogKind.CREATE,
+        to_status=Status.PENDING,
+        actor=order.created_by,
+        created_at=order.created_at,
+    )
+    return lines
+
+
 @transaction.atomic
 def order_create(
     *,
@@ -306,25 +380,11 @@ def order_create(
 ) -> Order:
     """Place an order: server prices, sold-out and kiosk checks, CELL payment, daily number."""
     now = now or timezone.now()
-    if setting_get("is_kiosk_active") is not True:
-        raise KioskInactive(
-            str(setting_get("kiosk_message")) or "The kiosk is not taking orders"
-        )
-    if pay_type not in PayType.values:
-        raise _invalid("payType must be CARD, CASH or CELL")
-    if pay_type == PayType.CELL:
-        if cell_id is None:
-            raise _invalid("A CELL order needs a cellId")
-        cell_id = _int(cell_id, "cellId")
-        if not Cell.objects.filter(pk=cell_id, is_active=True).exists():
-            raise NotFound(f"Cell {cell_id} not found")
-    else:
-        cell_id = None
+    _check_kiosk_open()
+    cell_id = _paying_cell(pay_type, cell_id)
     snapshots, total = _price_lines(_parse_lines(items))
-
-    day = business_day(now)
     order = Order(
-        business_day=day,
+        business_day=business_day(now),
         pay_type=pay_type,
         cell_id=cell_id,
         status=Status.PENDING,
@@ -333,39 +393,24 @@ def order_create(
         created_at=now,
         updated_at=now,
     )
-    entry = None
+    payment = None
     if cell_id is not None:
         # Take the balance first (lock order: cell, counter, rooms).
-        entry = _cell_move(
+        payment = _cell_move(
             cell_id=cell_id,
             amount=-total,
             kind=LedgerType.PAYMENT,
             now=now,
             actor=actor,
         )
-    order.daily_num = _next_daily_num(day)
-    order.save(force_insert=True)
-    if entry is not None:
-        entry.order = order
-        entry.save(update_fields=["order"])
-        order.cell = entry.cell
-    lines = OrderItem.objects.bulk_create(
-        [OrderItem(order=order, **snapshot) for snapshot in snapshots]
-    )
-    OrderStatusLog.objects.create(
-        order=order,
-        kind=LogKind.CREATE,
-        to_status=Status.PENDING,
-        actor=_actor(actor),
-        created_at=now,
-    )
+    lines = _insert_order(order, snapshots, payment)
     _publish(
         [events.KITCHEN, events.ADMIN],
         events.ORDER_CREATED,
         events.order_created_data(order, lines),
     )
-    if entry is not None:
-        _publish_balance(entry)
+    if payment is not None:
+        _publish_balance(payment)
     return order
 
 
