@@ -21,7 +21,11 @@ from realtime.fields import StrictIntegerField
 from realtime.metrics_auth import metrics_refusal
 from realtime.rooms import parse_room
 from realtime.selectors import ResyncRequired, current_seq, events_after
-from realtime.services import LEVELS, announcement_publish
+from realtime.services import (
+    LEVELS,
+    announcement_publish,
+    default_announcement_room,
+)
 from realtime.stats import cluster_stats
 
 
@@ -34,7 +38,8 @@ class StatsView(APIView):
 
 
 class AnnouncementInput(serializers.Serializer):
-    room = serializers.CharField(max_length=200, default="kiosk")
+    # Read once the apps are ready: the room they registered (the kiosk).
+    room = serializers.CharField(max_length=200, default=default_announcement_room())
     message = serializers.CharField(max_length=500, trim_whitespace=True)
     level = serializers.ChoiceField(choices=LEVELS, default="info")
 

@@ -65,3 +65,16 @@ def test_the_socketio_session_serves_the_registered_verbs():
     assert GatewayConnection.serves_rooms_of == {"orders", "monitoring"}
     assert GatewayConnection.socket_name == "socketio"
     assert not GatewayConnection.requires_user
+
+
+def test_orders_registers_the_barista_group_and_the_announcement_room(make_user):
+    from django.contrib.auth.models import Group
+
+    from realtime.permissions import is_barista
+    from realtime.services import default_announcement_room
+
+    assert default_announcement_room() == "kiosk"
+    user = make_user()
+    assert not is_barista(user)
+    user.groups.add(Group.objects.get_or_create(name="barista")[0])
+    assert is_barista(user)
