@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from menus.services import FIELDS
 from realtime.fields import StrictIntegerField
 
 
@@ -34,17 +35,6 @@ class SoldOutInput(serializers.Serializer):
     isSoldOut = serializers.BooleanField()
 
 
-FIELD_NAMES = {
-    "categoryId": "category_id",
-    "name": "name",
-    "price": "price",
-    "description": "description",
-    "imageUrl": "image_url",
-    "sortOrder": "sort_order",
-    "isActive": "is_active",
-    "isSoldOut": "is_sold_out",
-}
-
-
 def model_fields(data: dict) -> dict:
-    return {FIELD_NAMES[k]: v for k, v in data.items()}
+    """Validated API fields -> the model's field names the services take."""
+    return {FIELDS[k]: v for k, v in data.items()}

@@ -78,11 +78,22 @@ def option_set_sold_out(
     return option
 
 
-EDITABLE = {"name", "description", "price", "image_url", "sort_order", "is_active"}
+# The editable fields of a menu item, the one list the API takes them from:
+# API field -> model field.
+FIELDS = {
+    "categoryId": "category_id",
+    "name": "name",
+    "price": "price",
+    "description": "description",
+    "imageUrl": "image_url",
+    "sortOrder": "sort_order",
+    "isActive": "is_active",
+    "isSoldOut": "is_sold_out",
+}
 
 
 def _check_fields(fields: dict[str, Any]) -> None:
-    unknown = set(fields) - EDITABLE - {"category_id", "is_sold_out"}
+    unknown = set(fields) - set(FIELDS.values())
     if unknown:
         raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}")
     if "name" in fields and not str(fields["name"]).strip():

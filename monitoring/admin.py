@@ -14,6 +14,17 @@ from realtime.errors import DomainError
 EDITABLE = {v: k for k, v in services.FIELDS.items()}
 
 
+def _model_fields() -> tuple[str, ...]:
+    """The editable model fields, in the order of `services.FIELDS`."""
+    names: list[str] = []
+    for field in services.FIELDS.values():
+        if field == "expected_status":
+            names += services.EXPECTED_STATUS_FIELDS
+        else:
+            names.append(field)
+    return tuple(names)
+
+
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
     list_display = (
@@ -26,28 +37,12 @@ class EndpointAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "is_active")
     search_fields = ("name", "url")
-    fields = (
-        "name",
-        "url",
-        "method",
-        "headers",
-        "body",
-        "interval_seconds",
-        "timeout_seconds",
-        "expected_status_min",
-        "expected_status_max",
-        "keyword",
-        "keyword_mode",
-        "degraded_threshold_ms",
-        "failure_threshold",
-        "recovery_threshold",
-        "is_active",
-    )
+    fields = _model_fields()
     readonly_fields = ()
 
     def _api_data(self, form: Any, fields: list[str]) -> dict[str, Any]:
         data = {EDITABLE[f]: form.cleaned_data[f] for f in fields if f in EDITABLE}
-        if {"expected_status_min", "expected_status_max"} & set(fields):
+        if set(services.EXPECTED_STATUS_FIELDS) & set(fields):
             data["expectedStatus"] = (
                 f"{form.cleaned_data['expected_status_min']}-"
                 f"{form.cleaned_data['expected_status_max']}"

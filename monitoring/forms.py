@@ -11,10 +11,7 @@ from monitoring.models import Endpoint, KeywordMode
 from monitoring.services import FIELDS
 
 # form field -> API field of the services (form fields are named as the model's)
-API_NAMES = {
-    **{field: key for key, field in FIELDS.items()},
-    "expected_status": "expectedStatus",
-}
+API_NAMES = {field: key for key, field in FIELDS.items()}
 
 
 class EndpointForm(forms.Form):
@@ -43,22 +40,8 @@ class EndpointForm(forms.Form):
 
     @classmethod
     def for_endpoint(cls, endpoint: Endpoint, data: Any = None) -> EndpointForm:
-        initial = {
-            "name": endpoint.name,
-            "url": endpoint.url,
-            "method": endpoint.method,
-            "interval_seconds": endpoint.interval_seconds,
-            "timeout_seconds": endpoint.timeout_seconds,
-            "expected_status": endpoint.expected_status,
-            "keyword": endpoint.keyword,
-            "keyword_mode": endpoint.keyword_mode,
-            "degraded_threshold_ms": endpoint.degraded_threshold_ms,
-            "failure_threshold": endpoint.failure_threshold,
-            "recovery_threshold": endpoint.recovery_threshold,
-            "is_active": endpoint.is_active,
-            "headers": json.dumps(endpoint.headers) if endpoint.headers else "",
-            "body": endpoint.body,
-        }
+        initial = {field: getattr(endpoint, field) for field in FIELDS.values()}
+        initial["headers"] = json.dumps(endpoint.headers) if endpoint.headers else ""
         return cls(data=data, initial=initial)
 
     def clean_headers(self) -> dict[str, str]:

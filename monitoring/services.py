@@ -254,7 +254,10 @@ def check_record(
 
 # -- endpoints: create, edit, pause, delete --------------------------------------
 
-# API field -> model field; the same names the `endpoint` payload uses.
+# The editable fields of an endpoint, the one list the serializer, the forms
+# and the admin take them from: API field (as in the `endpoint` payload) ->
+# model field. `expectedStatus` is text ("200-299") for the pair of model
+# fields `expected_status_min` and `expected_status_max`.
 FIELDS = {
     "name": "name",
     "url": "url",
@@ -263,6 +266,7 @@ FIELDS = {
     "body": "body",
     "intervalSeconds": "interval_seconds",
     "timeoutSeconds": "timeout_seconds",
+    "expectedStatus": "expected_status",
     "keyword": "keyword",
     "keywordMode": "keyword_mode",
     "degradedThresholdMs": "degraded_threshold_ms",
@@ -270,6 +274,7 @@ FIELDS = {
     "recoveryThreshold": "recovery_threshold",
     "isActive": "is_active",
 }
+EXPECTED_STATUS_FIELDS = ("expected_status_min", "expected_status_max")
 
 
 def parse_expected_status(value: Any) -> tuple[int, int]:
