@@ -23,9 +23,7 @@ def _item(menu_id: int) -> MenuItem:
 
 
 def _publish_sold_out(event: str, data: Mapping[str, Any]) -> None:
-    payload = dict(data)
-    for room in events.SOLD_OUT_ROOMS:
-        realtime.publish(room, event, payload)
+    realtime.publish_to(events.SOLD_OUT_ROOMS, event, data)
 
 
 def _publish_item_sold_out(item: MenuItem, when: datetime) -> None:

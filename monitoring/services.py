@@ -41,8 +41,9 @@ class CheckOutcome:
 
 
 def _publish_both(endpoint_id: int, event: str, data: Any) -> None:
-    realtime.publish(events.ALL_ROOM, event, dict(data))
-    realtime.publish(events.endpoint_room(endpoint_id), event, dict(data))
+    realtime.publish_to(
+        [events.ALL_ROOM, events.endpoint_room(endpoint_id)], event, data
+    )
 
 
 def in_maintenance(endpoint: Endpoint, now: datetime) -> bool:

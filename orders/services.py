@@ -2,8 +2,9 @@
 
 Lock order, the same in every service so concurrent changes never deadlock:
 order row, cell balance row, the day's counter row, then the rooms' sequence
-rows (taken by realtime.publish), always in the order kiosk, kitchen, admin,
-order:<id>. So a balance event (admin) is published after the order events.
+rows, taken by `realtime.publish_to` in the one order it keeps for every
+caller (kiosk, kitchen, admin, order:<id>). So a balance event (admin) is
+published after the order events.
 """
 
 from __future__ import annotations
@@ -56,8 +57,7 @@ def _invalid(message: str) -> DomainError:
 
 
 def _publish(rooms: Iterable[str], event: str, data: Any) -> None:
-    for room in rooms:
-        realtime.publish(room, event, dict(data))
+    realtime.publish_to(rooms, event, data)
 
 
 def _actor(user: Any) -> Any:
