@@ -7,7 +7,9 @@ from typing import Any
 from monitoring.rooms import ENDPOINT, ENDPOINTS
 from realtime.consumers import RealtimeConsumer
 from realtime.errors import ErrorCode, ProtocolError
-from realtime.rooms import is_staff
+from realtime.permissions import is_staff
+
+ALL = ENDPOINTS.room_name(None)
 
 
 class MonitoringConsumer(RealtimeConsumer):
@@ -37,12 +39,12 @@ class MonitoringConsumer(RealtimeConsumer):
         self.after_queue(send)
 
     async def handle_subscribe_all(self, data: dict[str, Any], ref: str | None) -> None:
-        await self.join(ENDPOINTS, "endpoints", None, self.parse_last_seq(data))
+        await self.join(ENDPOINTS, ALL, None, self.parse_last_seq(data))
         self._reply(
             "subscribe_success",
             {
                 "scope": "all",
-                "room": "endpoints",
+                "room": ALL,
                 "message": "Subscribed to all endpoints",
             },
             ref,
@@ -90,7 +92,7 @@ class MonitoringConsumer(RealtimeConsumer):
         self, data: dict[str, Any], ref: str | None
     ) -> None:
         rooms = [
-            r for r in self.room_types if r == "endpoints" or r.startswith("endpoint:")
+            r for r in self.room_types if r == ALL or r.startswith(ENDPOINT.name + ":")
         ]
         for room in rooms:
             await self.leave(room)

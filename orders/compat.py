@@ -23,7 +23,7 @@ class KioskAppConsumer(OrdersConsumer):
 
     async def on_ready(self) -> None:
         self._recent: OrderedDict[str, None] = OrderedDict()
-        await self.join(KIOSK, "kiosk", None, None)
+        await self.join(KIOSK, KIOSK.room_name(None), None, None)
         await self.on_auto_join()
 
     async def on_auto_join(self) -> None:

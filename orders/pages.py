@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from orders import selectors
-from realtime.rooms import is_barista, is_staff
+from realtime.permissions import is_barista, is_staff
 
 barista_required = user_passes_test(is_barista)
 staff_required = user_passes_test(is_staff)

@@ -18,10 +18,6 @@ from typing import Any
 
 from realtime.errors import ErrorCode, ProtocolError
 
-# Their old home; monitoring/consumers.py and orders/pages.py still import
-# them from here.
-from realtime.permissions import is_barista, is_staff  # noqa: F401
-
 # Ids are matched whole (`fullmatch`: `$` would also match before a final
 # newline) and in ASCII only (`str.isdigit` takes "²" and "٣").
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
