@@ -35,6 +35,7 @@ from rest_framework.response import Response
 from rest_framework_simplejwt import views as jwt_views
 
 from realtime.api_errors import error_response
+from realtime.errors import ErrorCode
 
 logger = logging.getLogger(__name__)
 _PREFIX = "login-failures"
@@ -115,9 +116,7 @@ def _record_failure(username: Any, address: str | None) -> None:
 
 def _too_many(seconds: int) -> Response:
     response = error_response(
-        "RATE_LIMITED",
-        f"Too many failed attempts; try again in {seconds} s",
-        429,
+        ErrorCode.RATE_LIMITED, f"Too many failed attempts; try again in {seconds} s"
     )
     response["Retry-After"] = str(seconds)
     return response
