@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -33,15 +32,15 @@ logger = logging.getLogger(__name__)
 
 def ttl() -> float:
     """Seconds an entry lives without a refresh."""
-    return float(os.environ.get("CHAT_PRESENCE_TTL", "45"))
+    return float(settings.CHAT_PRESENCE["TTL"])
 
 
 def refresh_interval() -> float:
-    return float(os.environ.get("CHAT_PRESENCE_REFRESH", "15"))
+    return float(settings.CHAT_PRESENCE["REFRESH"])
 
 
 def sweep_interval() -> float:
-    return float(os.environ.get("CHAT_PRESENCE_SWEEP", "5"))
+    return float(settings.CHAT_PRESENCE["SWEEP"])
 
 
 Online = list[events.UserData]

@@ -307,6 +307,14 @@ LOGGING = {
     },
 }
 
+# Chat presence, in seconds: how long an entry lives without a refresh, how
+# often live sockets refresh it, how often expired entries are swept.
+CHAT_PRESENCE = {
+    "TTL": env_float("CHAT_PRESENCE_TTL", 45),
+    "REFRESH": env_float("CHAT_PRESENCE_REFRESH", 15),
+    "SWEEP": env_float("CHAT_PRESENCE_SWEEP", 5),
+}
+
 # Uptime monitoring. The checker runs inside the server process in the embedded
 # setup (no REDIS_URL); scaled out, run `manage.py runmonitor` workers instead.
 MONITOR = {

@@ -26,9 +26,9 @@ def clock():
 
 
 @pytest.fixture
-async def redis_pair(redis_url, clock, monkeypatch):
+async def redis_pair(redis_url, clock, settings):
     """Two stores on one Redis, as two server processes would have."""
-    monkeypatch.setenv("CHAT_PRESENCE_TTL", "10")
+    settings.CHAT_PRESENCE = {**settings.CHAT_PRESENCE, "TTL": 10}
     prefix = f"test-{uuid.uuid4().hex[:8]}"
     stores = [RedisPresence(redis_url, prefix, clock) for _ in range(2)]
     yield stores
