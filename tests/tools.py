@@ -103,6 +103,28 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def npm_package(package: str, version: str, timeout: float = 300) -> str:
+    """A folder with `package@version` from npm installed, once per machine (cached in the temp folder)."""
+    if not shutil.which("node") or not shutil.which("npm"):
+        need(f"node and npm are needed for tests with {package}")
+    name = package.replace("@", "").replace("/", "-")
+    folder = Path(tempfile.gettempdir()) / f"tidings-{name}-{version}"
+    if not (folder / "node_modules" / package).exists():
+        folder.mkdir(exist_ok=True)
+        result = subprocess.run(
+            [
+                *("npm", "install", "--no-audit", "--no-fund", "--silent"),
+                *("--prefix", str(folder), f"{package}@{version}"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if result.returncode != 0:
+            need(f"npm install {package} failed: {result.stderr[-300:]}")
+    return str(folder)
+
+
 def redis_available() -> bool:
     return shutil.which("redis-server") is not None
 

@@ -6,9 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,29 +24,7 @@ SCRIPT = Path(__file__).with_name("sio_client.mjs")
 @pytest.fixture(scope="session")
 def socketio_client_dir() -> str:
     """socket.io-client from npm, installed once into a throwaway folder."""
-    if not shutil.which("node") or not shutil.which("npm"):
-        tools.need("node and npm are needed for socket.io-client tests")
-    folder = Path(tempfile.gettempdir()) / f"tidings-socket.io-client-{CLIENT_VERSION}"
-    if not (folder / "node_modules" / "socket.io-client").exists():
-        folder.mkdir(exist_ok=True)
-        result = subprocess.run(
-            [
-                "npm",
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--silent",
-                "--prefix",
-                str(folder),
-                f"socket.io-client@{CLIENT_VERSION}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        if result.returncode != 0:
-            tools.need(f"npm install socket.io-client failed: {result.stderr[-300:]}")
-    return str(folder)
+    return tools.npm_package("socket.io-client", CLIENT_VERSION)
 
 
 class NodeClient:

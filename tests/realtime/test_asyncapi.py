@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,29 +27,7 @@ URL = "/api/asyncapi.yaml"
 @pytest.fixture(scope="session")
 def asyncapi_parser_dir() -> str:
     """@asyncapi/parser from npm, installed once into a throwaway folder."""
-    if not shutil.which("node") or not shutil.which("npm"):
-        tools.need("node and npm are needed for the AsyncAPI parser tests")
-    folder = Path(tempfile.gettempdir()) / f"tidings-asyncapi-parser-{PARSER_VERSION}"
-    if not (folder / "node_modules" / "@asyncapi" / "parser").exists():
-        folder.mkdir(exist_ok=True)
-        result = subprocess.run(
-            [
-                "npm",
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--silent",
-                "--prefix",
-                str(folder),
-                f"@asyncapi/parser@{PARSER_VERSION}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if result.returncode != 0:
-            tools.need(f"npm install @asyncapi/parser failed: {result.stderr[-300:]}")
-    return str(folder)
+    return tools.npm_package("@asyncapi/parser", PARSER_VERSION)
 
 
 @pytest.fixture
