@@ -268,7 +268,15 @@ class SocketWriter:
             if first is not None and not await first:
                 return
             while self.send_queue:
-                if not await self._write_item(self.send_queue.popleft()):
+                item = self.send_queue.popleft()
+                # Room events, most of what waits, skip `_write_item`'s dispatch.
+                if type(item) is RoomEvent:
+                    written = await self._write_room_event(
+                        item.room, item.seq, item.text
+                    )
+                else:
+                    written = await self._write_item(item)
+                if not written:
                     return
         finally:
             self.write_task = None
@@ -276,7 +284,7 @@ class SocketWriter:
                 self.send_queue = None  # an idle socket keeps no queue
 
     async def _write_room_event(self, room: str, seq: int | None, text: str) -> bool:
-        """`_write_item(RoomEvent(room, seq, text))` without making the item."""
+        """Write one room event: from `deliver` in place (no item made) or from the queue."""
         try:
             self.pending_events -= 1
             await self._send_room_event(room, seq, text)
@@ -293,8 +301,7 @@ class SocketWriter:
                 case Text(text):
                     await self._out(text)
                 case RoomEvent(room, seq, text):
-                    self.pending_events -= 1
-                    await self._send_room_event(room, seq, text)
+                    return await self._write_room_event(room, seq, text)
                 case Call(action):
                     await action()
                 case CatchUp(room):
