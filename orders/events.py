@@ -9,7 +9,7 @@ from typing import Any, NotRequired, TypedDict
 
 from orders import rooms
 from orders.models import Cell, CellLedger, KioskSetting, Order, OrderItem
-from realtime import socketio_dialect
+from realtime import frames, socketio_dialect
 from realtime.auth import user_summary
 
 ORDER_CREATED = "order:created"
@@ -57,6 +57,8 @@ socketio_dialect.rename(
 )
 # The spelling the original kitchen screens listen for.
 socketio_dialect.alias_join_reply(rooms.KITCHEN, "Join_room_success")
+# The original kitchen and customer screens join with `join_kitchen`.
+frames.alias_client_event("join_kitchen", "join_room")
 
 
 class CellInfo(TypedDict):

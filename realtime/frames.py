@@ -40,7 +40,14 @@ logger = logging.getLogger("realtime.consumers")
 
 # Events a socket that still waits for its `auth` message may send.
 PRE_AUTH_EVENTS = {"auth", "ping", "heartbeat_ack"}
-CLIENT_ALIASES = {"join_kitchen": "join_room"}
+# Other names clients of the original services use for a client event
+# (`join_kitchen` for `join_room`); apps register theirs.
+CLIENT_ALIASES: dict[str, str] = {}
+
+
+def alias_client_event(alias: str, event: str) -> None:
+    """Accept `alias` from clients as `event` on every socket."""
+    CLIENT_ALIASES[alias] = event
 
 
 class _Address:
