@@ -38,6 +38,7 @@ async def run(clients: int, deflate: bool, ws_impl: str) -> dict[str, float]:
         None,
         HEARTBEAT_INTERVAL="300",
         MONITOR_IN_PROCESS="0",
+        **tools.ONE_ADDRESS_LOAD,
         UVICORN_WS_PER_MESSAGE_DEFLATE="true" if deflate else "false",
         UVICORN_WS=ws_impl,
     )

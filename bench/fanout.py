@@ -393,6 +393,7 @@ async def main() -> None:
         HEARTBEAT_INTERVAL="300",
         WS_RATE_LIMIT="100000",
         MONITOR_IN_PROCESS="0",
+        **tools.ONE_ADDRESS_LOAD,
         UVICORN_WS_PER_MESSAGE_DEFLATE="true" if args.deflate else "false",
         REDIS_LAYER=args.layer,
     )

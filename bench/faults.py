@@ -745,10 +745,8 @@ async def main() -> None:
         redis_proxy.url(args.redis),
         DATABASE_URL=pg_proxy.url(database.url),
         WS_RATE_LIMIT="100000",
-        # Every client of the run comes from 127.0.0.1.
-        WS_MAX_CONNECTIONS_PER_ADDRESS="100000",
-        WS_ADDRESS_RATE_LIMIT="100000",
         MONITOR_IN_PROCESS="0",
+        **tools.ONE_ADDRESS_LOAD,
     )
     direct = dict(env, DATABASE_URL=database.url)
     tools.manage(direct, "migrate", "--noinput")

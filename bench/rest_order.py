@@ -43,6 +43,7 @@ async def main() -> None:
         args.redis or None,
         HEARTBEAT_INTERVAL="300",
         MONITOR_IN_PROCESS="0",
+        **tools.ONE_ADDRESS_LOAD,
         UVICORN_WS_PER_MESSAGE_DEFLATE="false",
     )
     tools.manage(env, "migrate", "--noinput")

@@ -68,10 +68,8 @@ def faulty(server_database: tools.Database, redis_url: str) -> Iterator[Faulty]:
         redis.url(redis_url),
         DATABASE_URL=url,
         WS_RATE_LIMIT="100000",
-        # Every client of the run comes from 127.0.0.1.
-        WS_MAX_CONNECTIONS_PER_ADDRESS="100000",
-        WS_ADDRESS_RATE_LIMIT="100000",
         MONITOR_IN_PROCESS="0",
+        **tools.ONE_ADDRESS_LOAD,
         STATS_INTERVAL="1",
     )
     cluster = Cluster(env, 2, redis, database)
