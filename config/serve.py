@@ -27,8 +27,8 @@ import django
 def uvicorn_options(argv: list[str] | None = None) -> dict[str, Any]:
     """uvicorn.Config keyword arguments for this command line and the settings."""
     parser = argparse.ArgumentParser(prog="python -m config.serve")
-    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+    parser.add_argument("--host", help="default: HOST, else 127.0.0.1")
+    parser.add_argument("--port", type=int, help="default: PORT, else 8000")
     parser.add_argument(
         "--access-log", action=argparse.BooleanOptionalAction, default=False
     )
@@ -54,8 +54,8 @@ def uvicorn_options(argv: list[str] | None = None) -> dict[str, Any]:
     conf = settings.TIDINGS  # settings load here, after ACCESS_LOG is set
     return {
         "app": "config.asgi:application",
-        "host": args.host,
-        "port": args.port,
+        "host": args.host or settings.SERVE_HOST,
+        "port": args.port or settings.SERVE_PORT,
         "lifespan": "on",
         "ws": args.ws,
         "ws_max_size": conf["MAX_FRAME_BYTES"],

@@ -66,6 +66,11 @@ if not SECRET_KEY:
         Path(os.environ.get("SECRET_KEY_FILE", BASE_DIR / ".secret_key"))
     )
 
+# Where `python -m config.serve` (and so `make run`) listens by default; the
+# demo data's self-checks point there.
+SERVE_HOST = os.environ.get("HOST", "127.0.0.1")
+SERVE_PORT = env_int("PORT", 8000)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 # Browser origins allowed to open sockets, besides the ALLOWED_HOSTS themselves.

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
+from django.conf import settings
 
 from monitoring import services
 from monitoring.models import Endpoint
 
 # Where this Tidings serves (`make run HOST=... PORT=...` passes them on).
-SELF = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+SELF = f"http://{settings.SERVE_HOST}:{settings.SERVE_PORT}"
 
 DEMO = [
     {
