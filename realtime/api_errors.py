@@ -98,18 +98,8 @@ def json_error(
     return response
 
 
-def outage_of(exc: BaseException) -> str | None:
-    """ "database" or "redis" when `exc` (or its cause) says that dependency is down."""
-    return health.classify(exc)
-
-
-def report_outage(exc: BaseException) -> None:
-    """Tell the process's health record (one warning when an outage starts)."""
-    health.report(exc)
-
-
-def outage_response(exc: BaseException) -> Response:
-    report_outage(exc)
+def outage_response() -> Response:
+    """503 for a request that met a dependency outage (`health.report` said so)."""
     response = error_response(
         ApiCode.SERVICE_UNAVAILABLE, MESSAGES[HTTPStatus.SERVICE_UNAVAILABLE]
     )
@@ -124,8 +114,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return error_response(
             exc.code, exc.message, details=getattr(exc, "details", None)
         )
-    if outage_of(exc) is not None:
-        return outage_response(exc)
+    if health.report(exc):  # recorded once per outage, not logged per request
+        return outage_response()
     if isinstance(exc, RequestDataTooBig):
         return error_response(
             ApiCode.PAYLOAD_TOO_LARGE, MESSAGES[HTTPStatus.REQUEST_ENTITY_TOO_LARGE]

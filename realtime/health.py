@@ -28,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 REDIS = "redis"
 DATABASE = "database"
-NAMES = (DATABASE, REDIS)
 
 
 # An outage is announced once it has lasted this long: a single failed call

@@ -195,8 +195,7 @@ class Hub:
                 delay = min(delay * 2, RECEIVE_RETRY_MAX)
                 continue
             delay = RECEIVE_RETRY_MIN
-            if health.is_down(health.REDIS):
-                health.recovered(health.REDIS)
+            health.recovered(health.REDIS)
             try:
                 self.dispatch(message)
             except Exception:

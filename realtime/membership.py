@@ -268,24 +268,22 @@ class RoomMembership:
     async def _send_room_event(self, room: str, seq: int | None, text: str) -> None:
         """One live room event (from the writer): in seq order, each once."""
         state = self.rooms.get(room)
-        last = None if state is None else state.sent
+        if state is None or state.sent is None:
+            return  # not in the room, or its replay has not started
         if seq is None:
             # A volatile frame (never stored, never replayed): no seq bookkeeping.
-            if last is not None:
-                await self._out(text)
+            await self._out(text)
             return
-        if last is None or seq <= last:
+        if seq <= state.sent:
             return
-        if seq > last + 1:
+        if seq > state.sent + 1:
             # An earlier event is still on its way (or was lost): fetch it first.
             await self._catch_up(room)
-            sent = self._sent(room)
-            if (seq if sent is None else sent) >= seq:
-                return
             state = self.rooms.get(room)
+            if state is None or state.sent is None or state.sent >= seq:
+                return
         await self._out(text)
-        if state is not None:
-            state.sent = seq
+        state.sent = seq
 
     def catch_up_later(self, room: str) -> None:
         """From the hub: this room has stored events that never arrived live."""

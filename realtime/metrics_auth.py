@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
-from realtime.api_errors import error_body
+from realtime.api_errors import json_error
 
 
 def _address_allowed(address: str | None) -> bool:
@@ -55,8 +55,7 @@ def _jwt_user(token: str) -> Any:
 
 
 def _refuse(status: int, message: str) -> JsonResponse:
-    code = "UNAUTHORIZED" if status == 401 else "FORBIDDEN"
-    response = JsonResponse(error_body(code, message), status=status)
+    response = json_error(status, message=message)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
     return response

@@ -23,7 +23,8 @@ from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from rest_framework.response import Response
 
-from realtime.api_errors import json_error, outage_of, report_outage
+from realtime import health
+from realtime.api_errors import json_error
 from realtime.jsonsafe import INT_MAX
 
 API_PREFIX = "/api/"
@@ -38,9 +39,8 @@ def _note_outage(
     import sys
 
     exc = sys.exc_info()[1]
-    if request is not None and exc is not None and outage_of(exc) is not None:
+    if request is not None and exc is not None and health.report(exc):
         setattr(request, _OUTAGE_ATTR, True)
-        report_outage(exc)
 
 
 got_request_exception.connect(_note_outage, dispatch_uid="tidings-outage")
@@ -120,7 +120,6 @@ class ApiErrorMiddleware:
     def process_exception(
         self, request: HttpRequest, exception: Exception
     ) -> HttpResponse | None:
-        if outage_of(exception) is None:
+        if not health.report(exception):
             return None
-        report_outage(exception)
         return json_error(503)

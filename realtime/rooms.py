@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from realtime.errors import ErrorCode, ProtocolError
+from realtime.jsonsafe import INT_MAX
 
 # Ids are matched whole (`fullmatch`: `$` would also match before a final
 # newline) and in ASCII only (`str.isdigit` takes "²" and "٣").
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 INT_PATTERN = re.compile(r"0|[1-9][0-9]{0,18}")
-# Numbers a client sends must fit a signed 64-bit column.
-INT_MAX = 2**63 - 1
 
 # authorize(user, ident) raises ProtocolError when the user may not join.
 Authorizer = Callable[[Any, "str | None"], None]

@@ -127,10 +127,10 @@ def ensure_started() -> None:
     """Start this process's background loops once per event loop."""
     global _serving
     _serving = True
-    health.quieten_library_logs()
     loop = asyncio.get_running_loop()
     if loop in _tasks:
         return
+    health.quieten_library_logs()
     conf = settings.TIDINGS
     if not conf["BACKGROUND_TASKS"]:
         _tasks[loop] = []

@@ -30,7 +30,7 @@ from django.conf import settings
 from engineio.payload import Payload
 from socketio import packet as sio_packet
 
-from realtime import events, jsonsafe, runtime
+from realtime import events, jsonsafe
 from realtime.auth import (
     InvalidToken,
     ServiceUnavailable,
@@ -396,7 +396,6 @@ def create_server(connection_class: type[SocketIOConnection]) -> socketio.AsyncS
             server, sid, {**scope, "type": "websocket", "user": user}
         )
         connections[sid] = connection
-        runtime.ensure_started()
         await connection.connect()
 
     @server.event

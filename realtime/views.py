@@ -38,8 +38,8 @@ class StatsView(APIView):
 
 
 class AnnouncementInput(serializers.Serializer):
-    # Read once the apps are ready: the room they registered (the kiosk).
-    room = serializers.CharField(max_length=200, default=default_announcement_room())
+    # Read at each request: the room the apps registered (the kiosk).
+    room = serializers.CharField(max_length=200, default=default_announcement_room)
     message = serializers.CharField(max_length=500, trim_whitespace=True)
     level = serializers.ChoiceField(choices=LEVELS, default="info")
 

@@ -300,8 +300,6 @@ class SocketWriter:
             match item:
                 case Text(text):
                     await self._out(text)
-                case RoomEvent(room, seq, text):
-                    return await self._write_room_event(room, seq, text)
                 case Call(action):
                     await action()
                 case CatchUp(room):
@@ -320,7 +318,7 @@ class SocketWriter:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            at = item.room if isinstance(item, RoomEvent | CatchUp) else None
+            at = item.room if isinstance(item, CatchUp) else None
             return self._write_failed(exc, item.kind, at)
         return True
 
