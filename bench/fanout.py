@@ -166,6 +166,8 @@ class Run:
     lost: int = 0
     seconds: float = 0.0
     cpu: float = 0.0
+    # CPU seconds of this load client process over the same span.
+    client_cpu: float = 0.0
     last_receipt: float = 0.0
 
     def row(self) -> dict[str, float]:
@@ -183,6 +185,8 @@ class Run:
             "lost": self.lost,
             "dup": self.duplicates,
             "cpu us/msg": self.cpu / self.received * 1e6 if self.received else 0.0,
+            # 100% is one core: the load client would be the bottleneck there.
+            "client cpu %": self.client_cpu / self.seconds * 100,
         }
 
 
@@ -272,6 +276,7 @@ async def drive(
     for seen in clients.seen:
         seen.clear()
     cpu0, t0 = proc_cpu(pid), time.perf_counter()
+    client0 = time.process_time()
     for i in range(events):
         n = offset + i
         run.sent[n] = time.perf_counter()
@@ -285,6 +290,7 @@ async def drive(
     run.lost = events * len(clients.conns) - run.received
     run.seconds = max(run.last_receipt - t0, 1e-6)
     run.cpu = proc_cpu(pid) - cpu0
+    run.client_cpu = time.process_time() - client0
     return run
 
 
@@ -298,6 +304,7 @@ def print_table(title: str, rows: list[Run], baseline: Run) -> None:
         "lost",
         "dup",
         "cpu us/msg",
+        "client cpu %",
     ]
     base = baseline.row()["msg/s"]
     print(f"\n{title}\n")

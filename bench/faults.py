@@ -237,18 +237,9 @@ class Tally:
 
 def classify(response: httpx.Response) -> str:
     is_json = response.headers.get("content-type", "").startswith("application/json")
-    if is_json:
-        with contextlib.suppress(ValueError):
-            response.json()
     if response.status_code < 400:
         return "2xx/3xx"
-    if response.status_code == 503 and is_json:
-        return "JSON 503"
-    if not is_json:
-        return f"non-JSON {response.status_code}"
-    if response.status_code >= 500:
-        return f"JSON {response.status_code}"
-    return f"JSON {response.status_code}"
+    return f"{'JSON' if is_json else 'non-JSON'} {response.status_code}"
 
 
 def is_bad(what: str) -> bool:
