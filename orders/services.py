@@ -44,7 +44,8 @@ MAX_CHARGE = 10_000_000
 
 # Forward moves; CANCELLED is reached only through order_cancel.
 TRANSITIONS: dict[str, set[str]] = {
-    Status.PENDING: {Status.MAKING, Status.CANCELLED},
+    # PENDING -> READY in one step, as the original kitchen screens do.
+    Status.PENDING: {Status.MAKING, Status.READY, Status.CANCELLED},
     Status.MAKING: {Status.READY, Status.CANCELLED},
     Status.READY: {Status.COMPLETED},
     Status.COMPLETED: set(),
@@ -455,13 +456,15 @@ def _set_status(
     return previous
 
 
-def _publish_status(order: Order, previous: str) -> None:
+def _publish_status(order: Order, previous: str, *, undo: bool = False) -> None:
     _publish(
         [events.KITCHEN, events.ADMIN, events.order_room(order.pk)],
         events.ORDER_STATUS_CHANGED,
         events.order_status_changed_data(order, previous),
     )
-    if order.status == Status.READY and previous == Status.MAKING:
+    # A move into READY (from PENDING or MAKING) calls the customer; an undo
+    # back to READY does not call them again.
+    if order.status == Status.READY and not undo:
         _publish(
             [events.order_room(order.pk)],
             events.ORDER_READY,
@@ -473,7 +476,7 @@ def _publish_status(order: Order, previous: str) -> None:
 def order_status_change(
     *, order_id: str, status: str, actor: Any = None, now: datetime | None = None
 ) -> Order:
-    """Move an order along PENDING -> MAKING -> READY -> COMPLETED."""
+    """Move an order along PENDING -> MAKING -> READY -> COMPLETED (or PENDING -> READY)."""
     if status == Status.CANCELLED:
         return order_cancel(order_id=order_id, reason="", actor=actor, now=now)
     now = now or timezone.now()
@@ -549,7 +552,7 @@ def order_undo(
     previous = _set_status(
         order, last.from_status, kind=LogKind.UNDO, actor=actor, now=now
     )
-    _publish_status(order, previous)
+    _publish_status(order, previous, undo=True)
     return order
 
 

@@ -114,6 +114,14 @@ def test_barista_moves_status_and_refused_moves_are_409(api, cafe, barista):
     assert api.patch(url, {"status": "READY"}, format="json").status_code == 401
 
 
+def test_a_pending_order_may_be_marked_ready_at_once(api, cafe, barista):
+    order_id = place(api, cafe).json()["orderId"]
+    response = as_user(barista).patch(
+        f"/api/orders/{order_id}/status/", {"status": "READY"}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["status"] == "READY"
+
+
 def test_cancel_with_reason_and_undo(api, cafe, barista):
     client = as_user(barista)
     first = place(api, cafe).json()["orderId"]

@@ -104,6 +104,28 @@ def test_cancel_goes_to_kitchen_admin_and_order_room_and_refund_to_admin(cafe):
     assert balance[0]["cellName"] == "Joy Cell"
 
 
+def test_pending_to_ready_in_one_step_calls_the_customer(cafe):
+    order = services.order_create(items=[cafe.line()], pay_type="CASH")
+    services.order_status_change(order_id=order.pk, status="READY")
+    room = f"order:{order.pk}"
+    assert [f["event"] for f in published(room)] == [
+        "order:status_changed",
+        "order:ready",
+    ]
+    changed = published("kitchen", "order:status_changed")[0]["data"]
+    assert (changed["previousStatus"], changed["status"]) == ("PENDING", "READY")
+
+
+def test_an_undo_back_to_ready_does_not_call_the_customer_again(cafe):
+    order = services.order_create(items=[cafe.line()], pay_type="CASH")
+    for status in ("READY", "COMPLETED"):
+        services.order_status_change(order_id=order.pk, status=status)
+    services.order_undo(order_id=order.pk)
+    assert len(published(f"order:{order.pk}", "order:ready")) == 1
+    last = published("kitchen", "order:status_changed")[-1]["data"]
+    assert (last["previousStatus"], last["status"]) == ("COMPLETED", "READY")
+
+
 def test_undo_publishes_a_status_change_back(cafe):
     order = services.order_create(items=[cafe.line()], pay_type="CASH")
     services.order_status_change(order_id=order.pk, status="MAKING")

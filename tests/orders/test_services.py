@@ -174,10 +174,28 @@ def test_status_moves_forward_and_each_move_is_logged_with_actor_and_time(
     assert log[2].created_at == NOON + timedelta(minutes=2)
 
 
+def test_pending_moves_straight_to_ready_as_the_original_kitchen_does(cafe, barista):
+    order = create(cafe)
+    services.order_status_change(
+        order_id=order.pk, status=Status.READY, actor=barista, now=NOON
+    )
+    order.refresh_from_db()
+    assert order.status == Status.READY
+    entry = order.log.last()
+    assert (entry.kind, entry.from_status, entry.to_status) == (
+        LogKind.MOVE,
+        "PENDING",
+        "READY",
+    )
+    # The rest of the way is unchanged; the undo goes back to PENDING.
+    services.order_undo(order_id=order.pk, now=NOON)
+    order.refresh_from_db()
+    assert order.status == Status.PENDING
+
+
 @pytest.mark.parametrize(
     ("path", "target"),
     [
-        ([], Status.READY),
         ([], Status.COMPLETED),
         ([], Status.PENDING),
         ([Status.MAKING], Status.PENDING),
