@@ -128,7 +128,8 @@ class CellBalanceChangedData(TypedDict):
 
 class SettingsChangedData(TypedDict):
     key: str
-    value: Any
+    # The string form the original kiosk app reads: "true"/"false", "5", text.
+    value: str
     updatedBy: dict[str, Any] | None
     updatedAt: str
 
@@ -209,10 +210,17 @@ def cell_balance_changed_data(entry: CellLedger) -> CellBalanceChangedData:
     }
 
 
+def setting_text(value: Any) -> str:
+    """A setting's value as the original app sends it: `"false"`, `"5"`, the text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def settings_changed_data(setting: KioskSetting) -> SettingsChangedData:
     return {
         "key": setting.key,
-        "value": setting.value,
+        "value": setting_text(setting.value),
         "updatedBy": user_summary(setting.updated_by) if setting.updated_by else None,
         "updatedAt": setting.updated_at.isoformat(),
     }

@@ -9,6 +9,7 @@ published after the order events.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -559,14 +560,24 @@ def order_undo(
 # -- kiosk settings ---------------------------------------------------------------
 
 
+# The original app writes settings as strings: "true"/"false", "5".
+_FLAGS = {"true": True, "false": False}
+_MINUTES = re.compile(r"[0-9]{1,3}")
+
+
 def _check_setting(key: str, value: Any) -> Any:
+    """The value to store (JSON true/false, an int, text) from a JSON value or its string."""
     if key not in SETTING_DEFAULTS:
         raise NotFound(f"Unknown setting '{key}'")
     default = SETTING_DEFAULTS[key]
     if isinstance(default, bool):
+        if isinstance(value, str) and value in _FLAGS:
+            value = _FLAGS[value]
         if not isinstance(value, bool):
             raise _invalid(f"{key} must be true or false")
     elif isinstance(default, int):
+        if isinstance(value, str) and _MINUTES.fullmatch(value):
+            value = int(value)
         if (
             isinstance(value, bool)
             or not isinstance(value, int)

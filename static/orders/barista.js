@@ -208,7 +208,8 @@ $("sound-prompt").addEventListener("click", function () {
 // The kiosk room carries settings changes (timer thresholds) to everyone.
 var socket = Cafe.connect([{ type: "kitchen" }, { type: "kiosk" }], load);
 socket.on("settings:changed", function (data) {
-  settings[data.key] = data.value;
+  // Values come as strings ("8"), as the original app sends them.
+  if (/_minutes$/.test(data.key)) settings[data.key] = Cafe.minutes(data.value);
   tick();
 });
 socket.on("order:created", function (data) {

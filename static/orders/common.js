@@ -66,6 +66,13 @@ export function flash(node, message, kind) {
   node.hidden = !message;
 }
 
+/*
+ * Setting values: `settings:changed` carries them as strings, as the original
+ * kiosk app expects ("true"/"false", "5"); `GET /api/settings/` as JSON.
+ */
+export function isOff(value) { return value === false || value === "false"; }
+export function minutes(value) { return parseInt(value, 10); }
+
 /* Open the orders socket with the indicator; reload state on resync or reconnect. */
 export function connect(rooms, reload) {
   var socket = Tidings.connect("/ws/orders/");

@@ -67,8 +67,9 @@ function loadSettings() {
   });
 }
 
+/* `active`: true/false from REST, "true"/"false" from `settings:changed`. */
 function setActive(active, message) {
-  state.active = active !== false;
+  state.active = !Cafe.isOff(active);
   $("maintenance").hidden = state.active;
   if (!state.active) closeSheet();
   if (message !== undefined) $("maintenance-message").textContent = message;

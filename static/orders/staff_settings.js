@@ -7,7 +7,7 @@ var status = $("staff-status");
 var settings = {};
 
 function paint() {
-  var active = settings.is_kiosk_active !== false;
+  var active = !Cafe.isOff(settings.is_kiosk_active);
   $("kiosk-state").textContent = active ? "open" : "closed";
   $("kiosk-toggle").textContent = active ? "Close the kiosk" : "Open the kiosk";
   $("kiosk-toggle").className = "btn " + (active ? "danger" : "primary");
@@ -29,7 +29,7 @@ function load() {
 }
 
 $("kiosk-toggle").addEventListener("click", function () {
-  save("is_kiosk_active", settings.is_kiosk_active === false);
+  save("is_kiosk_active", Cafe.isOff(settings.is_kiosk_active));
 });
 $("message-form").addEventListener("submit", function (e) {
   e.preventDefault();

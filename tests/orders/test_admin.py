@@ -98,13 +98,17 @@ def test_admin_cell_charge_field_writes_the_ledger_and_publishes(admin_client, c
     assert published("admin", "cell:balance_changed")[0]["data"]["type"] == "CHARGE"
 
 
-def test_admin_setting_edit_is_published(admin_client, db):
+@pytest.mark.parametrize("typed", ["false", '"false"'])
+def test_admin_setting_edit_is_published_in_the_original_string_form(
+    admin_client, db, typed
+):
+    # JSON false, or the string "false" the original app writes: both close it.
     response = admin_client.post(
-        "/admin/orders/kiosksetting/add/",
-        {"key": "is_kiosk_active", "value": "false"},
+        "/admin/orders/kiosksetting/add/", {"key": "is_kiosk_active", "value": typed}
     )
     assert response.status_code == 302
-    assert published("kiosk", "settings:changed")[0]["data"]["value"] is False
+    assert published("kiosk", "settings:changed")[0]["data"]["value"] == "false"
+    assert KioskSetting.objects.get(key="is_kiosk_active").value is False
 
 
 def test_admin_pages_render(admin_client, cafe):

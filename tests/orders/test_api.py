@@ -168,7 +168,8 @@ def test_settings_read_by_anyone_and_changed_by_staff(api, staff, barista, db):
     )
     response = as_user(staff).patch(url, {"value": False}, format="json")
     assert response.status_code == 200
-    assert response.json()["value"] is False
+    # The settings:changed payload, with the value in the original string form.
+    assert response.json()["value"] == "false"
     assert response.json()["updatedBy"]["name"] == "staffer"
     assert api.get("/api/settings/").json()["is_kiosk_active"] is False
     assert (
@@ -177,6 +178,48 @@ def test_settings_read_by_anyone_and_changed_by_staff(api, staff, barista, db):
         .status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "written", "sent", "read"),
+    [
+        ("is_kiosk_active", "false", "false", False),
+        ("is_kiosk_active", "true", "true", True),
+        ("is_kiosk_active", True, "true", True),
+        ("ticket_warn_minutes", "6", "6", 6),
+        ("ticket_warn_minutes", 7, "7", 7),
+        ("kiosk_message", "Back at two", "Back at two", "Back at two"),
+    ],
+)
+def test_settings_take_the_original_string_form_or_json(
+    api, staff, db, key, written, sent, read
+):
+    response = as_user(staff).patch(
+        f"/api/settings/{key}/", {"value": written}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["value"] == sent
+    assert api.get("/api/settings/").json()[key] == read
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("is_kiosk_active", "no"),
+        ("is_kiosk_active", "False "),
+        ("is_kiosk_active", 0),
+        ("ticket_warn_minutes", "0"),
+        ("ticket_warn_minutes", "6.5"),
+        ("ticket_warn_minutes", "٣"),
+        ("ticket_warn_minutes", True),
+    ],
+)
+def test_settings_refuse_other_values(api, staff, db, key, value):
+    response = as_user(staff).patch(
+        f"/api/settings/{key}/", {"value": value}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "VALIDATION_ERROR"
 
 
 def test_session_pages_need_csrf_for_changes(cafe, barista):

@@ -111,7 +111,7 @@ async def test_kiosk_room_gets_sold_out_and_settings_changes(ws, shop, staff):
         key="is_kiosk_active", value=False, actor=staff
     )
     frame = await client.expect("settings:changed")
-    assert frame["data"]["value"] is False
+    assert frame["data"]["value"] == "false"
 
 
 async def test_customer_replays_missed_events_with_last_seq(ws, shop):

@@ -145,7 +145,8 @@ def test_settings_change_goes_to_kiosk_and_admin_with_the_author(db, staff):
     for room in ("kiosk", "admin"):
         (frame,) = published(room, "settings:changed")
         assert frame["data"]["key"] == "is_kiosk_active"
-        assert frame["data"]["value"] is False
+        # The string the original kiosk app tests for (`value === 'false'`).
+        assert frame["data"]["value"] == "false"
         assert frame["data"]["updatedBy"] == {"id": staff.pk, "name": "staffer"}
 
 
