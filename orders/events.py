@@ -5,6 +5,7 @@ REST responses use the same builders, so the socket and the API never disagree.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, NotRequired, TypedDict
 
 from orders import rooms
@@ -18,11 +19,14 @@ ORDER_READY = "order:ready"
 ORDER_CANCELLED = "order:cancelled"
 CELL_BALANCE_CHANGED = "cell:balance_changed"
 SETTINGS_CHANGED = "settings:changed"
+# The public pickup board's one event: a number's status, nothing else.
+PICKUP_STATUS_CHANGED = "pickup:status_changed"
 
 # Room names (str) for services to publish to; the room types are in rooms.py.
 KITCHEN = rooms.KITCHEN.room_name()
 ADMIN = rooms.ADMIN.room_name()
 KIOSK = rooms.KIOSK.room_name()
+PICKUP = rooms.PICKUP.room_name()
 
 
 def order_room(order_id: str) -> str:
@@ -126,6 +130,15 @@ class CellBalanceChangedData(TypedDict):
     updatedAt: str
 
 
+class PickupStatusChangedData(TypedDict):
+    """What a screen by the counter may show: no orderId, items, prices or cell."""
+
+    dailyNum: int
+    businessDay: str
+    status: str
+    updatedAt: str
+
+
 class SettingsChangedData(TypedDict):
     key: str
     # The string form the original kiosk app reads: "true"/"false", "5", text.
@@ -195,6 +208,23 @@ def order_cancelled_data(order: Order) -> OrderCancelledData:
         "dailyNum": order.daily_num,
         "reason": order.cancel_reason,
         "cancelledAt": order.updated_at.isoformat(),
+    }
+
+
+def pickup_status_changed_data(order: Order) -> PickupStatusChangedData:
+    return {
+        "dailyNum": order.daily_num,
+        "businessDay": order.business_day.isoformat(),
+        "status": order.status,
+        "updatedAt": order.updated_at.isoformat(),
+    }
+
+
+def pickup_board_data(orders: list[Order], day: date) -> dict[str, Any]:
+    """`GET /api/pickup/`: the board's numbers, in the event's shape."""
+    return {
+        "businessDay": day.isoformat(),
+        "orders": [pickup_status_changed_data(o) for o in orders],
     }
 
 

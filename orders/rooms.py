@@ -28,3 +28,5 @@ KIOSK = register(RoomType("kiosk", None, anyone, SOCKETS))
 KITCHEN = register(RoomType("kitchen", None, baristas_only, SOCKETS))
 ADMIN = register(RoomType("admin", None, staff_only, SOCKETS))
 ORDER = register(RoomType("order", "orderId", order_holders, SOCKETS))
+# The public pickup board: numbers and statuses only, never an orderId.
+PICKUP = register(RoomType("pickup", None, anyone, SOCKETS))

@@ -56,6 +56,19 @@ def order_list(
     return list(query.order_by("created_at", "daily_num")[:limit])
 
 
+# What the pickup board shows: orders being made and orders waiting to be
+# picked up (a READY order stays on the board until it is picked up).
+PICKUP_STATUSES = [Status.PENDING, Status.MAKING, Status.READY]
+
+
+def pickup_board(*, day: date | None = None, limit: int = 500) -> list[Order]:
+    """The day's orders on the pickup board, oldest first (numbers and statuses only)."""
+    query = Order.objects.filter(
+        business_day=day or business_day(), status__in=PICKUP_STATUSES
+    ).only("daily_num", "business_day", "status", "updated_at")
+    return list(query.order_by("created_at", "daily_num")[:limit])
+
+
 def valid_statuses(raw: str) -> list[str]:
     wanted = [s.strip().upper() for s in raw.split(",") if s.strip()]
     return [s for s in wanted if s in Status.values]

@@ -3,8 +3,9 @@
 Lock order, the same in every service so concurrent changes never deadlock:
 order row, cell balance row, the day's counter row, then the rooms' sequence
 rows, taken by `realtime.publish_to` in the one order it keeps for every
-caller (kiosk, kitchen, admin, order:<id>). So a balance event (admin) is
-published after the order events.
+caller (kiosk, kitchen, admin, order:<id>, pickup). So an order's pickup
+event is published after its other events, and a balance event (admin) after
+the order's events.
 """
 
 from __future__ import annotations
@@ -60,6 +61,15 @@ def _invalid(message: str) -> DomainError:
 
 def _publish(rooms: Iterable[str], event: str, data: Any) -> None:
     realtime.publish_to(rooms, event, data)
+
+
+def _publish_pickup(order: Order) -> None:
+    """The pickup board's copy of a status: the number only, never the orderId."""
+    _publish(
+        [events.PICKUP],
+        events.PICKUP_STATUS_CHANGED,
+        events.pickup_status_changed_data(order),
+    )
 
 
 def _actor(user: Any) -> Any:
@@ -411,6 +421,7 @@ def order_create(
         events.ORDER_CREATED,
         events.order_created_data(order, lines),
     )
+    _publish_pickup(order)
     if payment is not None:
         _publish_balance(payment)
     return order
@@ -471,6 +482,7 @@ def _publish_status(order: Order, previous: str, *, undo: bool = False) -> None:
             events.ORDER_READY,
             events.order_ready_data(order),
         )
+    _publish_pickup(order)
 
 
 @transaction.atomic
@@ -531,6 +543,7 @@ def order_cancel(
         events.ORDER_CANCELLED,
         events.order_cancelled_data(order),
     )
+    _publish_pickup(order)
     if refund is not None:
         _publish_balance(refund)
     return order

@@ -26,6 +26,7 @@ urlpatterns = [
         views.OrderUndoView.as_view(),
         name="order-undo",
     ),
+    path("api/pickup/", views.PickupBoardView.as_view(), name="pickup-board"),
     path("api/cells/", views.CellListView.as_view(), name="cell-list"),
     path(
         "api/cells/<int:cell_id>/charge/",

@@ -132,6 +132,15 @@ class OrderUndoView(APIView):
         return _order(order_id)
 
 
+class PickupBoardView(APIView):
+    """The public pickup board (no login): the day's numbers and statuses, no orderIds."""
+
+    @extend_schema(responses={status.HTTP_200_OK: dict})
+    def get(self, request: Request) -> Response:
+        day = selectors.business_day()
+        return Response(events.pickup_board_data(selectors.pickup_board(day=day), day))
+
+
 class CellListView(APIView):
     permission_classes = [IsStaff]
 

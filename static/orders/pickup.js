@@ -1,50 +1,88 @@
-/* Pickup board: numbers being made and numbers ready (ready ones leave after 10 minutes). */
+/*
+ * Pickup board: a public TV by the counter. Numbers being made, and numbers
+ * ready, which stay until they are picked up. It hears only the `pickup`
+ * room and reads `GET /api/pickup/`: numbers and statuses, never an orderId.
+ */
 import { api, clear, el } from "../realtime/helpers.js";
 import * as Cafe from "./common.js";
 import * as Status from "./statuses.js";
 
-var READY_FOR_MS = 10 * 60 * 1000;
-var orders = {}; // orderId -> {dailyNum, status, updatedAt, createdAt}
+var FRESH_MS = 60 * 1000;   // a number just called stands out this long
+var SMALL_SCREEN = window.matchMedia("(max-width: 700px)");
+var day = null;             // the business day on the board
+var board = {};             // dailyNum -> {dailyNum, status, updatedAt, readyAt}
 
-function render() {
-  var now = Date.now();
-  var list = Object.keys(orders).map(function (id) { return orders[id]; });
-  list.sort(function (a, b) { return a.dailyNum - b.dailyNum; });
-  var making = clear(document.getElementById("making"));
-  var ready = clear(document.getElementById("ready"));
+function shown(status) { return Status.inProgress(status) || Status.awaitingPickup(status); }
+
+function byNumber(a, b) { return a.dailyNum - b.dailyNum; }
+
+function fill(id, list, fresh) {
+  var box = clear(document.getElementById(id));
   list.forEach(function (o) {
     var item = el("li", { dataset: { num: String(o.dailyNum) }, text: String(o.dailyNum) });
-    if (Status.inProgress(o.status)) making.appendChild(item);
-    else if (Status.awaitingPickup(o.status) && now - new Date(o.updatedAt).getTime() < READY_FOR_MS) ready.appendChild(item);
+    if (fresh && o.readyAt && Date.now() - o.readyAt < FRESH_MS) item.className = "fresh";
+    box.appendChild(item);
   });
+  document.getElementById(id + "-empty").hidden = list.length > 0;
+  fit(box);
+}
+
+/* A TV cannot scroll: shrink the numbers until they fit, then say how many are left out. */
+function fit(box) {
+  box.style.removeProperty("--num");
+  if (SMALL_SCREEN.matches || !box.children.length) return;
+  var size = Math.min(160, window.innerHeight * 0.12), least = 28;
+  box.style.setProperty("--num", size + "px");
+  while (box.scrollHeight > box.clientHeight + 1 && size > least) {
+    size = Math.max(least, size * 0.88);
+    box.style.setProperty("--num", size + "px");
+  }
+  var left = 0;
+  while (box.scrollHeight > box.clientHeight + 1 && box.children.length > 1) {
+    var last = box.lastChild;
+    if (last.classList.contains("more")) box.removeChild(last);
+    box.removeChild(box.lastChild);
+    left += 1;
+    box.appendChild(el("li", { className: "more", text: "+" + left }));
+  }
+}
+
+function render() {
+  var list = Object.keys(board).map(function (n) { return board[n]; }).sort(byNumber);
+  fill("making", list.filter(function (o) { return Status.inProgress(o.status); }), false);
+  fill("ready", list.filter(function (o) { return Status.awaitingPickup(o.status); }), true);
 }
 setInterval(render, 5000);
+window.addEventListener("resize", render);
 
-function upsert(data) {
-  var known = orders[data.orderId] || {};
-  Object.keys(data).forEach(function (k) { known[k] = data[k]; });
-  orders[data.orderId] = known;
+/* One number's new status: on the board while being made or ready, else off it. */
+function update(data, live) {
+  if (day && data.businessDay < day) return;        // last night's order
+  if (data.businessDay !== day) { day = data.businessDay; board = {}; }
+  var known = board[data.dailyNum];
+  if (!shown(data.status)) {
+    delete board[data.dailyNum];
+  } else {
+    var called = live && Status.awaitingPickup(data.status) && !(known && Status.awaitingPickup(known.status));
+    board[data.dailyNum] = {
+      dailyNum: data.dailyNum,
+      status: data.status,
+      updatedAt: data.updatedAt,
+      readyAt: called ? Date.now() : known && known.readyAt,
+    };
+  }
   render();
 }
 
 function load() {
-  return api("GET", "/api/orders/?status=" + Status.open.join(",")).then(function (list) {
-    orders = {};
-    list.forEach(function (o) {
-      orders[o.orderId] = { orderId: o.orderId, dailyNum: o.dailyNum, status: o.status, updatedAt: o.updatedAt };
-    });
+  return api("GET", "/api/pickup/").then(function (data) {
+    day = data.businessDay;
+    board = {};
+    data.orders.forEach(function (o) { update(o, false); });
     render();
   });
 }
 
-var socket = Cafe.connect([{ type: "kitchen" }], load);
-socket.on("order:created", function (data) {
-  upsert({ orderId: data.orderId, dailyNum: data.dailyNum, status: data.status, updatedAt: data.createdAt });
-});
-socket.on("order:status_changed", function (data) {
-  upsert({ orderId: data.orderId, dailyNum: data.dailyNum, status: data.status, updatedAt: data.updatedAt });
-});
-socket.on("order:cancelled", function (data) {
-  upsert({ orderId: data.orderId, dailyNum: data.dailyNum, status: Status.cancelled, updatedAt: data.cancelledAt });
-});
+var socket = Cafe.connect([{ type: "pickup" }], load);
+socket.on("pickup:status_changed", function (data) { update(data, true); });
 load();

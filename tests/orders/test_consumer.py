@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from asgiref.sync import sync_to_async
 
@@ -112,6 +114,45 @@ async def test_kiosk_room_gets_sold_out_and_settings_changes(ws, shop, staff):
     )
     frame = await client.expect("settings:changed")
     assert frame["data"]["value"] == "false"
+
+
+async def test_anyone_may_watch_the_pickup_board_and_sees_no_order_ids(ws, shop):
+    client = await ws()
+    reply = await client.request("join_room", {"roomType": "pickup"})
+    assert reply["event"] == "join_room_success"
+    assert reply["data"]["room"] == "pickup"
+    order = await place(shop)
+    for status in ("MAKING", "READY"):
+        await sync_to_async(services.order_status_change)(
+            order_id=order.pk, status=status
+        )
+    frames = [await client.expect("pickup:status_changed") for _ in range(3)]
+    assert [(f["data"]["dailyNum"], f["data"]["status"]) for f in frames] == [
+        (1, "PENDING"),
+        (1, "MAKING"),
+        (1, "READY"),
+    ]
+    for frame in frames:
+        assert frame["room"] == "pickup"
+        assert set(frame["data"]) == {"dailyNum", "businessDay", "status", "updatedAt"}
+        assert order.pk not in json.dumps(frame) and "orderId" not in json.dumps(frame)
+    # Nothing else reaches the board: no order:created, no order:ready.
+    await client.nothing()
+
+
+async def test_the_pickup_board_replays_what_it_missed(ws, shop):
+    client = await ws()
+    seq = (await client.request("join_room", {"roomType": "pickup"}))["data"]["seq"]
+    await client.close()
+    order = await place(shop)
+    await sync_to_async(services.order_cancel)(order_id=order.pk, reason="x")
+    client = await ws()
+    await client.send("join_room", {"roomType": "pickup", "lastSeq": seq}, "j")
+    statuses = [
+        (await client.expect("pickup:status_changed"))["data"]["status"]
+        for _ in range(2)
+    ]
+    assert statuses == ["PENDING", "CANCELLED"]
 
 
 async def test_customer_replays_missed_events_with_last_seq(ws, shop):

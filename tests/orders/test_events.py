@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from orders import services
@@ -150,9 +152,78 @@ def test_settings_change_goes_to_kiosk_and_admin_with_the_author(db, staff):
         assert frame["data"]["updatedBy"] == {"id": staff.pk, "name": "staffer"}
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "sent"),
+    [
+        ("is_kiosk_active", True, "true"),
+        ("ticket_late_minutes", 9, "9"),
+        ("kiosk_message", "Closed for lunch", "Closed for lunch"),
+    ],
+)
+def test_settings_values_are_sent_as_strings(db, staff, key, value, sent):
+    services.setting_set(key=key, value=value, actor=staff)
+    (frame,) = published("kiosk", "settings:changed")
+    assert frame["data"]["value"] == sent
+
+
+# -- the pickup board -------------------------------------------------------------
+
+PICKUP_FIELDS = {"dailyNum", "businessDay", "status", "updatedAt"}
+
+
+def assert_nothing_private(frame: dict, order, cafe) -> None:
+    """A pickup frame names no orderId, item, price or cell, under any key."""
+    text = json.dumps(frame)
+    assert set(frame["data"]) == PICKUP_FIELDS
+    assert frame["event"] == "pickup:status_changed"
+    for secret in (order.pk, "orderId", "Cafe Latte", "Joy Cell", "items", "Price"):
+        assert secret not in text, secret
+    assert "total" not in text and "cell" not in text
+
+
+def test_the_pickup_board_hears_every_status_of_a_number_and_nothing_else(cafe):
+    order = services.order_create(
+        items=[cafe.line()], pay_type="CELL", cell_id=cafe.cell.pk
+    )
+    for status in ("MAKING", "READY", "COMPLETED"):
+        services.order_status_change(order_id=order.pk, status=status)
+    services.order_undo(order_id=order.pk)
+    frames = published("pickup")
+    assert [(f["data"]["dailyNum"], f["data"]["status"]) for f in frames] == [
+        (1, "PENDING"),
+        (1, "MAKING"),
+        (1, "READY"),
+        (1, "COMPLETED"),
+        (1, "READY"),
+    ]
+    assert [f["seq"] for f in frames] == [1, 2, 3, 4, 5]
+    order.refresh_from_db()
+    assert frames[-1]["data"] == {
+        "dailyNum": 1,
+        "businessDay": order.business_day.isoformat(),
+        "status": "READY",
+        "updatedAt": order.updated_at.isoformat(),
+    }
+    for frame in frames:
+        assert_nothing_private(frame, order, cafe)
+
+
+def test_a_cancelled_number_leaves_the_board_without_its_reason(cafe):
+    order = services.order_create(
+        items=[cafe.line()], pay_type="CELL", cell_id=cafe.cell.pk
+    )
+    services.order_cancel(order_id=order.pk, reason="Spilled the Cafe Latte")
+    (created, cancelled) = published("pickup")
+    assert cancelled["data"]["status"] == "CANCELLED"
+    assert "Spilled" not in json.dumps(cancelled)
+    for frame in (created, cancelled):
+        assert_nothing_private(frame, order, cafe)
+
+
 def test_refused_changes_publish_nothing(cafe):
     cafe.latte.is_sold_out = True
     cafe.latte.save()
     with pytest.raises(DomainError):
         services.order_create(items=[cafe.line()], pay_type="CARD")
     assert published("kitchen") == [] and published("admin") == []
+    assert published("pickup") == []

@@ -23,13 +23,47 @@ def test_customer_page_needs_an_existing_order(client, cafe):
     assert client.get("/orders/nope/").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/barista/", "/pickup/"])
-def test_barista_pages_need_a_barista(client, make_user, barista, path):
-    assert client.get(path).status_code == 302
+def test_barista_page_needs_a_barista(client, make_user, barista):
+    assert client.get("/barista/").status_code == 302
     client.force_login(make_user("walker"))
-    assert client.get(path).status_code == 302
+    assert client.get("/barista/").status_code == 302
     client.force_login(barista)
-    assert client.get(path).status_code == 200
+    assert client.get("/barista/").status_code == 200
+
+
+def test_pickup_board_is_public_and_shows_no_staff_links_or_names(client, staff):
+    response = client.get("/pickup/")
+    assert response.status_code == 200
+    # A TV by the counter: whoever is logged in on it, no links, names or log-out.
+    client.force_login(staff)
+    for body in (response.content.decode(), client.get("/pickup/").content.decode()):
+        assert 'id="making"' in body and 'id="ready"' in body
+        for private in ("/barista/", "/staff/", "/monitoring/", "/chat/", "/admin/"):
+            assert private not in body, private
+        for words in ("Log out", "Log in", "staffer", "<form"):
+            assert words not in body, words
+
+
+def test_pickup_api_lists_numbers_and_statuses_only(client, cafe):
+    first = services.order_create(items=[cafe.line()], pay_type="CARD")
+    second = services.order_create(items=[cafe.line()], pay_type="CARD")
+    third = services.order_create(
+        items=[cafe.line()], pay_type="CELL", cell_id=cafe.cell.pk
+    )
+    services.order_status_change(order_id=second.pk, status="READY")
+    services.order_status_change(order_id=third.pk, status="READY")
+    services.order_status_change(order_id=third.pk, status="COMPLETED")
+    response = client.get("/api/pickup/")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["businessDay"] == first.business_day.isoformat()
+    assert [(o["dailyNum"], o["status"]) for o in data["orders"]] == [
+        (1, "PENDING"),
+        (2, "READY"),
+    ]
+    text = response.content.decode()
+    for secret in (first.pk, second.pk, "orderId", "Cafe Latte", "Joy Cell"):
+        assert secret not in text
 
 
 @pytest.mark.parametrize(
