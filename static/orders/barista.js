@@ -213,8 +213,11 @@ socket.on("settings:changed", function (data) {
   tick();
 });
 socket.on("order:created", function (data) {
+  var known = !!orders[data.orderId];
   upsert(data);
+  if (known) return;
   Cafe.sound.beep([988, 1319]);
+  Cafe.toast("New order: #" + data.dailyNum);
 });
 socket.on("order:status_changed", function (data) {
   if (!orders[data.orderId]) {
@@ -224,6 +227,7 @@ socket.on("order:status_changed", function (data) {
   upsert({ orderId: data.orderId, status: data.status, updatedAt: data.updatedAt });
 });
 socket.on("order:cancelled", function (data) {
+  Cafe.toast("Order #" + data.dailyNum + " was cancelled", "error");
   delete cancelling[data.orderId];
   if (orders[data.orderId]) {
     upsert({ orderId: data.orderId, status: Status.cancelled, cancelReason: data.reason, updatedAt: data.cancelledAt });

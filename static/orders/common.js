@@ -1,7 +1,10 @@
 /*
  * What the cafe pages share besides static/realtime/helpers.js: money,
- * timers, sound and vibration, the status line and the orders socket.
+ * timers, sound and vibration, the status line, toasts, setting values and
+ * the orders socket.
  */
+import { el } from "../realtime/helpers.js";
+
 export function won(amount) {
   return "₩" + Number(amount || 0).toLocaleString("en-US");
 }
@@ -64,6 +67,26 @@ export function flash(node, message, kind) {
   node.textContent = message || "";
   node.dataset.kind = kind || "info";
   node.hidden = !message;
+}
+
+/*
+ * A short notice in the corner, large enough to read from the counter: at
+ * most TOASTS_SHOWN at once (the oldest goes first), each gone after
+ * TOAST_MS. Text only (textContent), announced politely to screen readers.
+ */
+var TOASTS_SHOWN = 3;
+var TOAST_MS = 5000;
+export function toast(message, kind) {
+  var box = document.getElementById("toasts");
+  if (!box) {
+    box = el("div", { id: "toasts", className: "toasts", role: "status", "aria-live": "polite" });
+    document.body.appendChild(box);
+  }
+  var node = el("div", { className: "toast", dataset: { kind: kind || "info" }, text: message });
+  box.appendChild(node);
+  while (box.children.length > TOASTS_SHOWN) box.removeChild(box.firstChild);
+  setTimeout(function () { if (node.parentNode) node.parentNode.removeChild(node); }, TOAST_MS);
+  return node;
 }
 
 /*

@@ -260,8 +260,9 @@ function showConfirmation(order) {
 }
 
 function orderEvent(data) {
-  if (!state.placed || data.orderId !== state.placed.orderId) return;
+  if (!state.placed || data.orderId !== state.placed.orderId) return false;
   $("confirm-status").textContent = data.status || Status.cancelled;
+  return true;
 }
 
 function newOrder() {
@@ -282,6 +283,7 @@ var socket = Cafe.connect([{ type: "kiosk" }], function () {
 socket.on("menu:sold_out_changed", function (data) {
   var item = state.menu[data.menuId];
   if (!item) return;
+  if (data.isSoldOut && !item.isSoldOut) Cafe.toast(data.menuName + " is sold out", "warning");
   item.isSoldOut = data.isSoldOut;
   paintItem(data.menuId);
   renderCart();
@@ -304,7 +306,9 @@ socket.on("settings:changed", function (data) {
   if (data.key === "kiosk_message") $("maintenance-message").textContent = data.value;
 });
 socket.on("order:status_changed", orderEvent);
-socket.on("order:cancelled", orderEvent);
+socket.on("order:cancelled", function (data) {
+  if (orderEvent(data)) Cafe.toast("Order #" + data.dailyNum + " was cancelled", "error");
+});
 // Until the socket is up, show the menu from REST.
 loadMenu().then(renderCart);
 loadSettings();

@@ -50,10 +50,18 @@ def order_on_kiosk(kiosk, name):
     return number.inner_text(), kiosk.locator("#confirm-link").get_attribute("href")
 
 
+def ticket_id(page, num):
+    return ticket(page, num).get_attribute("data-order-id")
+
+
 def ticket(page, num):
     return page.locator(".ticket").filter(
         has=page.locator(".num", has_text=re.compile(rf"^#{num}$"))
     )
+
+
+def toasts(page):
+    return page.get_by_role("status").locator(".toast")
 
 
 def number(page, list_id, num):
@@ -124,6 +132,11 @@ def test_barista_cancels_with_a_reason_and_the_customer_sees_it(new_page):
     card.get_by_role("button", name="Confirm cancel").click()
     expect(customer.locator("#cancelled-banner")).to_contain_text("Out of milk")
     expect(card).to_have_count(0)
+    # The original app's toast, on the barista board and on the kiosk that took it.
+    for page in (barista, kiosk):
+        expect(
+            toasts(page).filter(has_text=f"Order #{num} was cancelled")
+        ).to_have_count(1)
 
 
 def test_sold_out_toggle_on_barista_greys_the_kiosk_item_live(new_page, e2e_server):
@@ -141,6 +154,54 @@ def test_sold_out_toggle_on_barista_greys_the_kiosk_item_live(new_page, e2e_serv
     expect(toggle).to_have_text("Sold out")
     toggle.click()
     expect(item).not_to_have_class(re.compile("sold-out"))
+
+
+def test_the_barista_board_toasts_new_orders_three_at_most_then_they_go(
+    new_page, e2e_server
+):
+    barista = live(new_page(user="barista", viewport=TABLET), "/barista/")
+    americano = menu_id(e2e_server, "Americano")
+    placed = []
+    for _ in range(4):
+        response = httpx.post(
+            f"{e2e_server.base}/api/orders/",
+            json={"items": [{"menuId": americano}], "payType": "CASH"},
+            timeout=10,
+        )
+        placed.append(response.json()["dailyNum"])
+        expect(toasts(barista).last).to_have_text(f"New order: #{placed[-1]}")
+    # Never more than three; the oldest went first.
+    expect(toasts(barista)).to_have_count(3)
+    expect(toasts(barista).first).to_have_text(f"New order: #{placed[1]}")
+    size = toasts(barista).first.evaluate(
+        "n => parseFloat(getComputedStyle(n).fontSize)"
+    )
+    assert size >= 20, size
+    save_screenshot(barista, "barista-toasts")
+    # Each leaves on its own after a few seconds.
+    expect(toasts(barista)).to_have_count(0)
+    for num in placed:
+        httpx.post(
+            f"{e2e_server.base}/api/orders/{ticket_id(barista, num)}/cancel/",
+            json={"reason": "test"},
+            headers=auth_headers(e2e_server.base, "barista"),
+            timeout=10,
+        )
+
+
+def test_the_kiosk_toasts_an_item_that_sells_out(new_page, e2e_server):
+    latte = menu_id(e2e_server, "Cafe Latte")
+    barista = live(new_page(user="barista"), "/barista/")
+    kiosk = live(new_page(viewport=PHONE), "/kiosk/")
+    toggle = barista.locator(f"#soldout-items li[data-menu-id='{latte}'] button")
+    toggle.click()
+    expect(toasts(kiosk)).to_have_text(["Cafe Latte is sold out"])
+    save_screenshot(kiosk, "kiosk-sold-out-toast")
+    expect(toggle).to_have_text("Sold out")
+    toggle.click()
+    expect(toggle).to_have_text("Available")
+    # Available again is no news: the toast leaves and no other comes.
+    expect(toasts(kiosk)).to_have_count(0)
 
 
 def test_a_sold_out_option_is_disabled_in_the_kiosk_item_sheet_live(new_page):
