@@ -172,3 +172,40 @@ async def test_customer_replays_missed_events_with_last_seq(ws, shop):
     )
     frame = await client.expect("order:status_changed")
     assert frame["seq"] == seq + 1
+
+
+async def test_socketio_clients_of_the_original_services_may_watch_the_board(shop):
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+
+    comm = WebsocketCommunicator(
+        application,
+        "/socket.io/?EIO=4&transport=websocket",
+        headers=[(b"upgrade", b"websocket"), (b"connection", b"Upgrade")],
+    )
+    connected, _ = await comm.connect()
+    assert connected
+
+    async def packet(prefix: str) -> str:
+        while True:
+            message = await comm.receive_output(timeout=3)
+            assert message["type"] == "websocket.send", message
+            text = message.get("text") or ""
+            if text == "2":  # Engine.IO ping
+                await comm.send_to(text_data="3")
+            elif text.startswith(prefix):
+                return text
+
+    await packet("0{")
+    await comm.send_to(text_data="40")
+    await packet("40")
+    await comm.send_to(text_data='421["join_room",{"roomType":"pickup"}]')
+    assert await packet("431") == "431[null]"
+    order = await place(shop)
+    # The event, its payload, then {room, seq} (and what the gateway adds after).
+    name, data, meta = json.loads((await packet('42["pickup:'))[2:])[:3]
+    assert name == "pickup:status_changed" and meta["room"] == "pickup"
+    assert (data["dailyNum"], data["status"]) == (1, "PENDING")
+    assert order.pk not in json.dumps(data)
+    await comm.disconnect()
