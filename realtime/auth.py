@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,6 +21,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from realtime import events, metrics
 from realtime.errors import CloseCode, ErrorCode, ProtocolError
 from realtime.outbox import encode
+from realtime.permissions import DevicePrincipal
 
 
 class InvalidToken(Exception):
@@ -41,8 +42,32 @@ class ServiceUnavailable(ProtocolError):
         super().__init__(ErrorCode.CONNECTION_FAILED, UNAVAILABLE)
 
 
+# token prefix -> the resolver of that kind of token (registered by the app
+# that issues it): returns who the token stands for, or raises InvalidToken.
+_credentials: dict[str, Callable[[str], Any]] = {}
+
+
+def register_credential(prefix: str, resolve: Callable[[str], Any]) -> None:
+    """Tokens starting with `prefix` are resolved by `resolve` instead of read as JWTs.
+
+    The devices app registers its device tokens here, so `?token=`, the
+    `auth` message and Socket.IO's `auth: {token}` take them like JWTs.
+    """
+    _credentials[prefix] = resolve
+
+
 def user_from_token(token: str) -> Any:
-    """The active user of an access JWT; raise InvalidToken otherwise."""
+    """Who a token stands for: a registered kind of token, else the active user of an access JWT.
+
+    Raises InvalidToken for a token that is not valid (never saying more about
+    it), ServiceUnavailable when the database cannot be read.
+    """
+    for prefix, resolve in _credentials.items():
+        if token.startswith(prefix):
+            try:
+                return resolve(token)
+            except DatabaseError:
+                raise ServiceUnavailable from None
     try:
         access = AccessToken(token)  # type: ignore[arg-type]
     except TokenError as exc:
@@ -215,6 +240,32 @@ def websocket_stack(app: Any) -> Any:
 
 
 def user_summary(user: Any) -> dict[str, Any] | None:
+    """`auth_success`'s `user`: `{id, name}`; a paired device: `{id: null, name, device}`."""
+    if isinstance(user, DevicePrincipal):
+        return {
+            "id": None,
+            "name": user.name,
+            "device": {"id": user.device_id, "role": user.role},
+        }
     if not getattr(user, "is_authenticated", False):
         return None
     return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
+
+
+def close_sockets_of(match: Callable[[Any], bool], message: str) -> int:
+    """Close this process's open sockets whose user `match`es; return how many.
+
+    For a credential that was just revoked: each socket gets an `UNAUTHORIZED`
+    error frame, then close 4401 (as for an invalid token at connect). Every
+    socket, native or Socket.IO, is in its loop's heartbeat set from connect
+    until cleanup, so none is missed.
+    """
+    from realtime.hub import get_hub
+
+    closed = 0
+    for socket in list(get_hub().heartbeats.sockets):
+        if socket.closing or not match(getattr(socket, "user", None)):
+            continue
+        socket.queue_close(CloseCode.NOT_AUTHENTICATED, message, ErrorCode.UNAUTHORIZED)
+        closed += 1
+    return closed
