@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "orders",
     "chat",
     "monitoring",
+    "devices",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +220,8 @@ LOGOUT_REDIRECT_URL = "/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Screen tokens first: a bearer token that is none goes on to JWT.
+        "devices.authentication.ScreenTokenAuthentication",
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -257,6 +260,15 @@ METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "")
 # address before attempts are refused until the window has passed (seconds).
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 300)
+# Paired devices (screen tokens): how long a pairing code is valid, and the
+# wrong codes allowed per client address and from everyone in a window
+# (seconds) before every code is refused until the window has passed.
+DEVICE_PAIRING = {
+    "CODE_TTL": env_int("DEVICE_PAIRING_CODE_TTL", 600),
+    "FAILURE_LIMIT": env_int("DEVICE_PAIRING_FAILURE_LIMIT", 5),
+    "GLOBAL_FAILURE_LIMIT": env_int("DEVICE_PAIRING_GLOBAL_FAILURE_LIMIT", 100),
+    "FAILURE_WINDOW": env_int("DEVICE_PAIRING_FAILURE_WINDOW", 600),
+}
 
 # Real-time core (PROTOCOL sections 5-7). Seconds unless named otherwise.
 TIDINGS = {

@@ -38,4 +38,5 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("chat.urls")),
     path("", include("monitoring.urls")),
+    path("", include("devices.urls")),
 ]

@@ -2,7 +2,9 @@
 
 That app never joins anything: on connect it is placed in every orders room it
 may see and just listens for `{event, data}` frames. An event published to two
-of its rooms (`order:created` to `kitchen` and `admin`) reaches it once.
+of its rooms (`order:created` to `kitchen` and `admin`) reaches it once. A
+connection that may see neither `kitchen` nor `admin` is told so once, by a
+`notice` frame naming what it needs (the original app ignores unknown events).
 """
 
 from __future__ import annotations
@@ -13,9 +15,15 @@ from channels.db import database_sync_to_async
 
 from orders.consumers import OrdersConsumer
 from orders.rooms import ADMIN, KIOSK, KITCHEN
-from realtime.errors import ProtocolError
+from realtime import events
+from realtime.errors import ErrorCode, ProtocolError
 
 RECENT = 256
+NEEDS_CREDENTIALS = (
+    "Order and cell events need a staff-app or kitchen-display screen token "
+    "(or a staff or barista login): send ?token= or an auth message. "
+    "This connection gets the kiosk room's events only."
+)
 
 
 class KioskAppConsumer(OrdersConsumer):
@@ -25,6 +33,17 @@ class KioskAppConsumer(OrdersConsumer):
         self._recent: OrderedDict[str, None] = OrderedDict()
         await self.join(KIOSK, KIOSK.room_name(None), None, None)
         await self.on_auto_join()
+        if not {KITCHEN.name, ADMIN.name} & set(self.room_types):
+            self.send_frame(
+                events.NOTICE,
+                dict(
+                    events.notice_data(
+                        ErrorCode.UNAUTHORIZED,
+                        NEEDS_CREDENTIALS,
+                        [KITCHEN.name, ADMIN.name],
+                    )
+                ),
+            )
 
     async def on_auto_join(self) -> None:
         for room_type in (KITCHEN, ADMIN):

@@ -7,7 +7,13 @@ several of these rooms locks kiosk, kitchen, admin, then order:<id>.
 from typing import Any
 
 from realtime.errors import ErrorCode, ProtocolError
-from realtime.permissions import anyone, baristas_only, staff_only
+from realtime.permissions import (
+    BARISTA,
+    KITCHEN_DISPLAY,
+    STAFF_APP,
+    any_role,
+    anyone,
+)
 from realtime.rooms import RoomType, register
 
 SOCKETS = frozenset({"orders"})
@@ -25,8 +31,21 @@ def order_holders(user: Any, ident: str | None) -> None:
 
 
 KIOSK = register(RoomType("kiosk", None, anyone, SOCKETS))
-KITCHEN = register(RoomType("kitchen", None, baristas_only, SOCKETS))
-ADMIN = register(RoomType("admin", None, staff_only, SOCKETS))
+# Who may join says, when refused, which login or screen token it needs.
+kitchen_rule = any_role(
+    BARISTA,
+    KITCHEN_DISPLAY,
+    STAFF_APP,
+    message="The kitchen room needs a barista or staff login, "
+    "or a kitchen-display (or staff-app) screen token",
+)
+admin_rule = any_role(
+    STAFF_APP,
+    message="The admin room needs a staff login or a staff-app screen token",
+)
+
+KITCHEN = register(RoomType("kitchen", None, kitchen_rule, SOCKETS))
+ADMIN = register(RoomType("admin", None, admin_rule, SOCKETS))
 ORDER = register(RoomType("order", "orderId", order_holders, SOCKETS))
 # The public pickup board: numbers and statuses only, never an orderId.
 PICKUP = register(RoomType("pickup", None, anyone, SOCKETS))

@@ -17,6 +17,8 @@ RESTORE_ROOMS_SUCCESS = "restore_rooms_success"
 RESYNC_REQUIRED = "resync_required"
 ERROR = "error"
 ANNOUNCEMENT = "announcement"
+# Said once, unasked: what a connection does not get and what it would need.
+NOTICE = "notice"
 
 
 def now_iso() -> str:
@@ -43,6 +45,18 @@ def connected_data(
         "heartbeatTimeout": int(timeout * 1000),
         "serverTime": now_iso(),
     }
+
+
+class NoticeData(TypedDict):
+    code: str
+    message: str
+    # The rooms this connection is not in, and what each needs.
+    rooms: list[str]
+    timestamp: str
+
+
+def notice_data(code: str, message: str, rooms: list[str]) -> NoticeData:
+    return {"code": code, "message": message, "rooms": rooms, "timestamp": now_iso()}
 
 
 class AnnouncementData(TypedDict):

@@ -1,0 +1,74 @@
+"""Admin site: devices are created and revoked through the services, like the staff page.
+
+A new device's token and pairing code are shown once, in the message after
+saving. Devices are never deleted (a revoked one stays as a record) and
+their role never changes: pair a new device instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest
+
+from devices import services
+from devices.models import Device
+from devices.views import pair_link
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ["name", "role", "created_at", "paired_at", "revoked_at"]
+    list_filter = ["role"]
+    search_fields = ["name"]
+    actions = ["revoke"]
+    readonly_fields = [
+        "created_at",
+        "created_by",
+        "paired_at",
+        "pairing_expires_at",
+        "revoked_at",
+        "revoked_by",
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return []
+        return ["role", *self.readonly_fields]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["name", "role"]
+        return ["name", "role", *self.readonly_fields]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: Device, form: Any, change: bool
+    ) -> None:
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        issued = services.device_create(
+            name=obj.name, role=obj.role, actor=request.user
+        )
+        obj.pk = issued.device.pk
+        obj.__dict__.update(issued.device.__dict__)
+        messages.warning(
+            request,
+            f"Shown once. Link: {pair_link(request, issued.token)}  "  # type: ignore[arg-type]
+            f"Pairing code: {issued.pairing_code} (until "
+            f"{issued.pairing_expires_at:%H:%M}).",
+        )
+
+    @admin.action(description="Revoke the selected devices' tokens")
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        count = sum(
+            services.device_revoke(device_id=pk, actor=request.user)
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        messages.success(
+            request, f"{count} device(s) revoked; their sockets are closed."
+        )
