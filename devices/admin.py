@@ -1,7 +1,7 @@
 """Admin site: devices are created and revoked through the services, like the staff page.
 
-A new device's token and pairing code are shown once, in the message after
-saving. Devices are never deleted (a revoked one stays as a record) and
+A new device's token and pairing code are shown once, in the answer to the
+add form. Devices are never deleted (a revoked one stays as a record) and
 their role never changes: pair a new device instead.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from devices import services
 from devices.models import Device
@@ -54,14 +55,32 @@ class DeviceAdmin(admin.ModelAdmin):
         issued = services.device_create(
             name=obj.name, role=obj.role, actor=request.user
         )
-        obj.pk = issued.device.pk
         obj.__dict__.update(issued.device.__dict__)
-        messages.warning(
+        # Kept on this request's object until response_add shows it.
+        obj.__dict__["_issued"] = issued
+
+    def response_add(
+        self, request: HttpRequest, obj: Device, post_url_continue: Any = None
+    ) -> HttpResponse:
+        """The token and pairing code, once, in this answer (never in a message cookie)."""
+        issued = obj.__dict__.pop("_issued", None)
+        if issued is None:
+            return super().response_add(request, obj, post_url_continue)
+        response = render(
             request,
-            f"Shown once. Link: {pair_link(request, issued.token)}  "  # type: ignore[arg-type]
-            f"Pairing code: {issued.pairing_code} (until "
-            f"{issued.pairing_expires_at:%H:%M}).",
+            "devices/admin_issued.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"Shown once: {obj}",
+                "device": obj,
+                "link": pair_link(request, issued.token),
+                "code": issued.pairing_code,
+                "expires": issued.pairing_expires_at,
+            },
         )
+        response["Cache-Control"] = "no-store"
+        return response
 
     @admin.action(description="Revoke the selected devices' tokens")
     def revoke(self, request: HttpRequest, queryset: Any) -> None:

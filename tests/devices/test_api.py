@@ -224,7 +224,8 @@ def test_admin_creates_a_device_and_shows_its_token_once(client, django_user_mod
     device = Device.objects.get()
     assert device.name == "Counter <b>board</b>" and device.token_hash
     text = response.content.decode()
-    assert "#token=tdev_" in text and "Pairing code:" in text
+    assert "#token=tdev_" in text and "no-store" in response["Cache-Control"]
+    assert "tdev_" not in str(client.cookies)  # not in a message cookie
     assert "<b>board</b>" not in text
     again = client.get(f"/admin/devices/device/{device.pk}/change/").content.decode()
     assert "#token=tdev_" not in again
