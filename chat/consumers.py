@@ -45,6 +45,8 @@ class ChatConsumer(RealtimeConsumer):
         "typing": "handle_typing",
         "read": "handle_read",
     }
+    # A refused send answers the seed's code; the specific one is in `reason`.
+    failure_codes = {"message": ErrorCode.MESSAGE_SEND_FAILED}
 
     session_id: str | None = None
     me: chat_events.UserData | None = None

@@ -284,6 +284,11 @@ TIDINGS = {
     "MAX_CONNECTIONS_PER_ADDRESS": env_int("WS_MAX_CONNECTIONS_PER_ADDRESS", 256),
     "ADDRESS_RATE_LIMIT": env_int("WS_ADDRESS_RATE_LIMIT", 200),
     "BATCH_MAX": 50,
+    # Seconds a dropped Socket.IO session can be recovered (socket.io's
+    # maxDisconnectionDuration; 0 turns connection state recovery off).
+    "SOCKETIO_MAX_DISCONNECTION_DURATION": env_float(
+        "SOCKETIO_MAX_DISCONNECTION_DURATION", 120
+    ),
     "SEND_QUEUE_MAX": env_int("WS_SEND_QUEUE_MAX", 5000),
     "HISTORY_MIN_EVENTS": env_int("HISTORY_MIN_EVENTS", 1000),
     "HISTORY_MIN_AGE": env_float("HISTORY_MIN_AGE", 24 * 3600),

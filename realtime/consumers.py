@@ -65,6 +65,7 @@ class RealtimeConsumer(
         "restore_rooms": "handle_restore_rooms",
         "heartbeat_ack": "handle_heartbeat_ack",
         "ping": "handle_ping",
+        "typed_ping": "handle_typed_ping",
         "auth": "handle_auth",
     }
     _handler_table: ClassVar[dict[str, str]]
@@ -328,3 +329,7 @@ class RealtimeConsumer(
 
     async def handle_ping(self, data: Any, ref: str | None) -> None:
         self.send_frame(events.PONG, data, ref)
+
+    async def handle_typed_ping(self, data: Any, ref: str | None) -> None:
+        """The WebSocket guide's `{"type": "ping"}`: its client waits for `type: "pong"`."""
+        self.enqueue(Text(events.typed_pong_text(ref)))

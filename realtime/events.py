@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+import json
+from typing import Any, NotRequired, TypedDict
 
 from django.utils import timezone
 
@@ -29,10 +30,24 @@ class ErrorData(TypedDict):
     message: str
     code: str
     timestamp: str
+    # The specific code, where `code` is the seed's umbrella code for the verb
+    # (`ROOM_JOIN_FAILED` for a refused Socket.IO join, say).
+    reason: NotRequired[str]
 
 
-def error_data(code: str, message: str) -> ErrorData:
-    return {"message": message, "code": code, "timestamp": now_iso()}
+def error_data(code: str, message: str, reason: str | None = None) -> ErrorData:
+    data: ErrorData = {"message": message, "code": code, "timestamp": now_iso()}
+    if reason is not None:
+        data["reason"] = reason
+    return data
+
+
+def typed_pong_text(ref: str | None) -> str:
+    """The answer to `{"type": "ping"}`: a `pong` frame that also says `type: "pong"`."""
+    frame: dict[str, Any] = {"type": PONG, "event": PONG, "data": {}}
+    if ref is not None:
+        frame["ref"] = ref
+    return json.dumps(frame, separators=(",", ":"))
 
 
 def connected_data(

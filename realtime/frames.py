@@ -39,7 +39,9 @@ from realtime.writer import QueueItem, Text
 logger = logging.getLogger("realtime.consumers")
 
 # Events a socket that still waits for its `auth` message may send.
-PRE_AUTH_EVENTS = {"auth", "ping", "heartbeat_ack"}
+PRE_AUTH_EVENTS = {"auth", "ping", "typed_ping", "heartbeat_ack"}
+# `{"type": ...}` frames of the seed clients (no `event`) -> the event they stand for.
+TYPED_EVENTS = {"message": "message", "auth": "auth", "ping": "typed_ping"}
 # Other names clients of the original services use for a client event
 # (`join_kitchen` for `join_room`); apps register theirs.
 CLIENT_ALIASES: dict[str, str] = {}
@@ -78,6 +80,9 @@ class FrameProtocol:
 
     # client event -> method name (built from `events` along the class hierarchy).
     _handler_table: ClassVar[dict[str, str]]
+    # client event -> the seed's umbrella code its refusals answer with (the
+    # specific code goes in `reason`): `MESSAGE_SEND_FAILED` for a chat send.
+    failure_codes: ClassVar[dict[str, str]] = {}
     address: str | None  # the client's address; None if the server does not say
     frames_in: int
     # Times of the messages inside the rate window (a short list for the
@@ -118,10 +123,12 @@ class FrameProtocol:
     def send_frame(self, event: str, data: Any, ref: str | None = None) -> None:
         self.enqueue(Text(self.frame_text(event, data, ref)))
 
-    def send_error(self, code: str, message: str, ref: str | None = None) -> None:
+    def send_error(
+        self, code: str, message: str, ref: str | None = None, reason: str | None = None
+    ) -> None:
         metrics.ERRORS.labels(code).inc()
         self.log(logging.INFO, "frame refused", "frame.refused", error_code=code)
-        self.send_frame(events.ERROR, events.error_data(code, message), ref)
+        self.send_frame(events.ERROR, events.error_data(code, message, reason), ref)
 
     # -- what comes in ---------------------------------------------------------
 
@@ -196,6 +203,7 @@ class FrameProtocol:
             ref = str(message["ref"])
         if not self.take_rate_token(ref):
             return
+        event = None
         try:
             event, data = self.parse_envelope(message)
             metrics.MESSAGES_IN.labels(
@@ -203,7 +211,11 @@ class FrameProtocol:
             ).inc()
             await self.dispatch_event(event, data, ref)
         except (ProtocolError, DomainError) as exc:
-            self.send_error(exc.code, exc.message, ref)
+            umbrella = self.failure_codes.get(event) if event else None
+            if umbrella is not None and umbrella != exc.code:
+                self.send_error(umbrella, exc.message, ref, reason=exc.code)
+            else:
+                self.send_error(exc.code, exc.message, ref)
         except Exception as exc:
             if health.report(exc):  # logged once per outage, not per message
                 self.send_error(
@@ -220,10 +232,11 @@ class FrameProtocol:
             raise ProtocolError(
                 ErrorCode.VALIDATION_ERROR, "A frame must be a JSON object"
             )
-        if "event" not in message and message.get("type") == "message":
-            # Seed chat clients: {"type": "message", "content": "hi"}.
+        if "event" not in message and message.get("type") in TYPED_EVENTS:
+            # Seed clients: {"type": "message", "content": "hi"} (chat), and the
+            # WebSocket guide's {"type": "auth", "token": ...} and {"type": "ping"}.
             fields = {k: v for k, v in message.items() if k not in ("type", "ref")}
-            return "message", fields
+            return TYPED_EVENTS[message["type"]], fields
         event = message.get("event")
         if not isinstance(event, str) or not event:
             raise ProtocolError(

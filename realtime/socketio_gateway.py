@@ -24,13 +24,16 @@ from collections.abc import Awaitable
 from typing import Any
 
 import engineio
+import engineio.async_socket
+import engineio.packet
 import socketio
 from channels.db import database_sync_to_async
 from django.conf import settings
 from engineio.payload import Payload
 from socketio import packet as sio_packet
 
-from realtime import events, jsonsafe
+from realtime import events, jsonsafe, stats
+from realtime import socketio_recovery as recovery
 from realtime.auth import (
     InvalidToken,
     ServiceUnavailable,
@@ -41,9 +44,11 @@ from realtime.auth import (
     user_from_token,
 )
 from realtime.consumers import RealtimeConsumer
-from realtime.errors import ErrorCode
+from realtime.errors import CloseCode, ErrorCode, ProtocolError
 from realtime.jsonsafe import BadJSON
+from realtime.rooms import parse_room
 from realtime.socketio_dialect import DIALECT, JOIN_REPLY_ALIASES
+from realtime.writer import run_detached
 
 logger = logging.getLogger(__name__)
 
@@ -115,9 +120,19 @@ def emits_for(frame: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 class SocketIOConnection(RealtimeConsumer):
-    """One Socket.IO session speaking the Tidings protocol."""
+    """One Socket.IO session speaking the Tidings protocol.
+
+    Room events leave through the session's Engine.IO socket: on a websocket
+    transport written in place like a native socket's (`EngineSocket`), on
+    polling through python-engineio's queue. A session with a private id
+    (`pid`) is recoverable (realtime/socketio_recovery.py): each room event
+    carries the session's offset as its last argument, and its rooms are
+    kept under the pid.
+    """
 
     socket_name = "socketio"
+    # A refused join answers the seed's code; the specific one is in `reason`.
+    failure_codes = {"join_room": ErrorCode.ROOM_JOIN_FAILED}
 
     def __init__(
         self, server: socketio.AsyncServer, sid: str, scope: dict[str, Any]
@@ -128,12 +143,31 @@ class SocketIOConnection(RealtimeConsumer):
         self.scope = scope
         self.acks: dict[str, asyncio.Future[Any]] = {}
         self._refs = itertools.count(1)
+        self.pid: str | None = None
+        self.engine: engineio.async_socket.AsyncSocket | None = None
+        self._saving: asyncio.Task[None] | None = None
+        self._save_again = False
+        self.left = False  # the client sent DISCONNECT (it left on purpose)
 
     async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
         return None  # the Socket.IO handshake already took place
 
     def send_text(self, text: str) -> Awaitable[None]:
         return self.send(text_data=text)
+
+    def _engine(self) -> engineio.async_socket.AsyncSocket | None:
+        if self.engine is None:
+            eio_sid = self.server.manager.eio_sid_from_sid(self.sid, "/")
+            self.engine = self.server.eio.sockets.get(eio_sid) if eio_sid else None
+        return self.engine
+
+    def offset(self, room: str, seq: int) -> str:
+        """Where this session is in each of its rooms, once `room` is at `seq`."""
+        positions = {room: seq}
+        for name, state in self.rooms.items():
+            if name != room and state.sent is not None:
+                positions[name] = state.sent
+        return recovery.encode_offset(positions)
 
     async def send(
         self,
@@ -150,12 +184,20 @@ class SocketIOConnection(RealtimeConsumer):
             else _frames.decode(text_data)
         )
         ref = frame.get("ref")
-        if ref is None and frame.get("seq") is not None:
-            eio_sid = self.server.manager.eio_sid_from_sid(self.sid, "/")
-            if eio_sid is None:
+        seq = frame.get("seq")
+        if ref is None and seq is not None:
+            engine = self._engine()
+            if engine is None or engine.closed:
                 return
             for packet in _frames.packets_for(text_data, frame):
-                await self.server.eio.send(eio_sid, packet)
+                if self.pid is not None:
+                    # The offset is the event's last argument (socket.io-client
+                    # keeps the last string argument it got as its offset).
+                    offset = json.dumps(self.offset(frame["room"], seq))
+                    packet = f"{packet[:-1]},{offset}]"
+                await engine.send(
+                    engineio.packet.Packet(engineio.packet.MESSAGE, packet)
+                )
             return
         if ref is not None:
             future = self.acks.pop(ref, None)
@@ -165,10 +207,25 @@ class SocketIOConnection(RealtimeConsumer):
         for name, args in emits_for(frame):
             await self.server.emit(name, args, to=self.sid)
 
+    def queue_close(self, code: int, message: str, error: str) -> None:
+        if code in FINAL_CLOSES:
+            message = f"{message}. Disconnected for good: reconnecting will not help"
+        super().queue_close(code, message, error)
+
     async def close(
         self, code: int | bool | None = None, reason: str | None = None
     ) -> None:
-        await self.server.disconnect(self.sid)
+        if code in FINAL_CLOSES:
+            # A Socket.IO DISCONNECT: socket.io-client does not reconnect.
+            await self.server.disconnect(self.sid)
+            return
+        # Close the transport: socket.io-client reconnects by itself (and
+        # recovers the session when it has a pid).
+        # In a task of its own: the close ends this session, whose cleanup
+        # cancels the writer task this is called from.
+        eio_sid = self.server.manager.eio_sid_from_sid(self.sid, "/")
+        if eio_sid is not None:
+            run_detached(self.server.eio.disconnect(eio_sid))
 
     async def event(self, event: str, data: Any) -> Any:
         """A client event; returns what the acknowledgement gets (None or the error)."""
@@ -189,6 +246,90 @@ class SocketIOConnection(RealtimeConsumer):
         # A one-element tuple makes python-socketio send the ack as (null) or (error).
         return (error,)
 
+    # -- connection state recovery -------------------------------------------------
+
+    async def recover(self, rooms: dict[str, int], offset: Any) -> None:
+        """Rejoin a dropped session's rooms from where the client got to, then say so."""
+        positions = recovery.parse_offset(offset)
+        restored = 0
+        for room, start in rooms.items():
+            if self.closing:
+                return
+            try:
+                room_type, ident = parse_room(room)
+                await self.join(room_type, room, ident, positions.get(room, start))
+                restored += 1
+            except ProtocolError as exc:
+                self.send_error(
+                    ErrorCode.ROOM_JOIN_FAILED, exc.message, reason=exc.code
+                )
+        stats.reconnected()
+        self.send_frame(
+            events.RECONNECT_SUCCESS,
+            {
+                "message": f"Reconnected; {restored} room(s) restored",
+                "timestamp": events.now_iso(),
+            },
+        )
+
+    async def join(
+        self, room_type: Any, room: str, ident: str | None, last_seq: int | None
+    ) -> Any:
+        result = await super().join(room_type, room, ident, last_seq)
+        self._save_rooms()
+        return result
+
+    async def leave(self, room: str) -> None:
+        await super().leave(room)
+        self._save_rooms()
+
+    def _save_rooms(self) -> None:
+        """Keep this session's rooms under its pid (one write at a time, the last wins)."""
+        if self.pid is None:
+            return
+        if self._saving is not None:
+            self._save_again = True
+            return
+        self._saving = asyncio.ensure_future(self._save_loop())
+
+    async def _save_loop(self) -> None:
+        try:
+            while self.pid is not None and not self.cleaned:
+                self._save_again = False
+                rooms = {
+                    room: state.start
+                    for room, state in self.rooms.items()
+                    if state.start is not None
+                }
+                await recovery.save(self.pid, self.user, rooms)
+                if not self._save_again:
+                    return
+        except Exception:
+            logger.warning("could not keep a Socket.IO session's rooms", exc_info=True)
+        finally:
+            self._saving = None
+
+    async def on_heartbeat(self) -> None:
+        if self.pid is not None:
+            await recovery.touch(self.pid)
+
+    async def ended(self) -> None:
+        """After the session ended: recoverable unless it ended for good."""
+        if self.pid is None:
+            return
+        final = self.left or self.close_code in FINAL_CLOSES
+        try:
+            if final:
+                await recovery.forget(self.pid)
+            else:
+                await recovery.dropped(self.pid)
+        except Exception:
+            logger.warning("could not keep a Socket.IO session", exc_info=True)
+
+
+# Closes after which reconnecting cannot help: sent as a Socket.IO DISCONNECT.
+FINAL_CLOSES = frozenset({CloseCode.NOT_AUTHENTICATED, CloseCode.FORBIDDEN})
+
 
 async def _scope_user(scope: dict[str, Any], auth: Any) -> Any:
     """`auth: {token}`, then `?token=`, then the session cookie."""
@@ -199,6 +340,60 @@ async def _scope_user(scope: dict[str, Any], auth: Any) -> Any:
     return await session_user(scope)
 
 
+class EngineSocket(engineio.async_socket.AsyncSocket):  # type: ignore[misc]
+    """python-engineio's session, whose websocket packets are written in place.
+
+    python-engineio queues every packet and wakes a writer task per session
+    to send it: with 1,000 sessions an event costs 1,000 task wake-ups
+    (docs/performance.md, "The Socket.IO gateway"). Here a packet to a
+    websocket session with nothing queued and nothing being written goes
+    straight to the websocket, as a native socket's frame does; otherwise it
+    waits in python-engineio's queue behind the others, so packets never
+    overtake one another. Polling sessions keep python-engineio's path.
+    """
+
+    ws: Any = None
+    # Packets being written by python-engineio's writer task, and in place.
+    writer_busy = False
+    writing = False
+
+    async def _websocket_handler(self, ws: Any) -> Any:
+        self.ws = ws
+        try:
+            return await super()._websocket_handler(ws)
+        finally:
+            self.ws = None
+
+    async def poll(self) -> list[Any]:
+        # python-engineio's writer task writes what poll() returns before it
+        # polls again: writing from here until the next poll.
+        self.writer_busy = False
+        packets: list[Any] = await super().poll()
+        self.writer_busy = bool(packets)
+        return packets
+
+    async def send(self, pkt: Any) -> None:
+        ws = self.ws
+        if (
+            ws is None
+            or self.writing
+            or self.writer_busy
+            or self.upgrading
+            or not self.upgraded
+            or self.closed
+            or not self.queue.empty()
+        ):
+            await super().send(pkt)
+            return
+        if not await self.check_ping_timeout():
+            return
+        self.writing = True
+        try:
+            await ws.send(pkt.encode())
+        finally:
+            self.writing = False
+
+
 class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
     """python-engineio's server, whose disconnect never waits for a poll.
 
@@ -206,7 +401,8 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
     CLOSE packet; when python-engineio closes a session inside the handling
     of a POST (an invalid packet), no poll may ever come and the POST was
     never answered. The CLOSE packet is still queued for a poll already
-    waiting, and the websocket transport still sends it.
+    waiting, and the websocket transport still sends it, then closes: the
+    client sees its transport close and reconnects by itself.
     """
 
     async def disconnect(self, sid: str | None = None) -> None:
@@ -216,6 +412,9 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
             socket = self.sockets.get(one)
             if socket is not None:
                 await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
+                # Over a websocket, socket.io-client ignores the CLOSE packet:
+                # end the writer, which closes the websocket itself.
+                socket.queue.put_nowait(None)
                 self.sockets.pop(one, None)
 
 
@@ -316,6 +515,22 @@ class GatewayServer(socketio.AsyncServer):  # type: ignore[misc]
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return EngineServer
 
+    async def _handle_eio_connect(self, eio_sid: str, environ: Any) -> Any:
+        # python-engineio makes its session objects itself: make this one an
+        # EngineSocket (the same object, plus in-place websocket writes).
+        engine = self.eio.sockets.get(eio_sid)
+        if engine is not None and type(engine) is engineio.async_socket.AsyncSocket:
+            engine.__class__ = EngineSocket
+        return await super()._handle_eio_connect(eio_sid, environ)
+
+    async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
+        if pkt.packet_type == sio_packet.CONNECT and isinstance(pkt.data, dict):
+            # The CONNECT reply carries the session's private id (recovery).
+            connection = self.connections.get(str(pkt.data.get("sid")))
+            if connection is not None and connection.pid is not None:
+                pkt.data["pid"] = connection.pid
+        await super()._send_packet(eio_sid, pkt)
+
     async def _handle_eio_message(self, eio_sid: str, data: str | bytes) -> None:
         try:
             pkt = decode_packet(data)
@@ -326,6 +541,11 @@ class GatewayServer(socketio.AsyncServer):  # type: ignore[misc]
         if kind == sio_packet.CONNECT:
             await self._handle_connect(eio_sid, pkt.namespace, pkt.data)
         elif kind == sio_packet.DISCONNECT:
+            # The client left (`socket.disconnect()`): nothing to recover.
+            sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+            connection = self.connections.get(sid) if sid is not None else None
+            if connection is not None:
+                connection.left = True
             await self._handle_disconnect(
                 eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT
             )
@@ -395,14 +615,24 @@ def create_server(connection_class: type[SocketIOConnection]) -> socketio.AsyncS
         connection = connection_class(
             server, sid, {**scope, "type": "websocket", "user": user}
         )
+        # socket.io-client 4.6+ sends back the private id and offset it was given.
+        pid = auth.get("pid") if isinstance(auth, dict) else None
+        rooms = await recovery.take(pid, user) if pid is not None else None
+        if recovery.max_duration() > 0:
+            connection.pid = pid if rooms is not None else recovery.new_pid()
         connections[sid] = connection
         await connection.connect()
+        if rooms is not None and not connection.closing:
+            await connection.recover(rooms, auth.get("offset"))
+        elif connection.pid is not None:
+            connection._save_rooms()
 
     @server.event
     async def disconnect(sid: str, reason: Any = None) -> None:
         connection = connections.pop(sid, None)
         if connection is not None:
             await connection.disconnect(1000)
+            await connection.ended()
 
     @server.on("*")
     async def any_event(event: str, sid: str, *args: Any) -> Any:

@@ -162,7 +162,8 @@ async def test_expired_token_is_closed_4401(ws, alice, session):
 async def test_auth_message_then_membership(ws, alice, session):
     client = await ws("/ws/chat/", query=f"sessionId={session.pk}")
     reply = await client.request("message", {"content": "too early"})
-    assert reply["data"]["code"] == "UNAUTHORIZED"
+    assert reply["data"]["code"] == "MESSAGE_SEND_FAILED"
+    assert reply["data"]["reason"] == "UNAUTHORIZED"
     reply = await client.request(
         "auth", {"token": await sync_to_async(token_for)(alice)}
     )
@@ -201,7 +202,8 @@ async def test_empty_or_too_long_is_validation_error(chat, alice, session, conte
     a = await chat(alice, session)
     reply = await a.request("message", {"content": content})
     assert reply["event"] == "error"
-    assert reply["data"]["code"] == "VALIDATION_ERROR"
+    assert reply["data"]["code"] == "MESSAGE_SEND_FAILED"
+    assert reply["data"]["reason"] == "VALIDATION_ERROR"
     assert await count_rows(ChatMessage) == 0
     assert (await a.request("ping", {}, ref="p"))["event"] == "pong"
 

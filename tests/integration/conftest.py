@@ -114,6 +114,10 @@ def server(server_database: tools.Database):
         yield one
 
 
+# The socket.io-client the original screens use (connection state recovery: 4.6+).
+SOCKETIO_CLIENT_VERSION = "4.8.1"
+
+
 def announce(base: str, token: str, message: str, room: str = "kiosk") -> int:
     response = httpx.post(
         f"{base}/api/realtime/announcements/",
@@ -141,3 +145,9 @@ def redis_servers(server_database: tools.Database, redis_url: str):
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def socketio_client_dir() -> str:
+    """socket.io-client from npm, installed once into a throwaway folder."""
+    return tools.npm_package("socket.io-client", SOCKETIO_CLIENT_VERSION)

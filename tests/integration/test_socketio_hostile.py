@@ -20,10 +20,7 @@ import pytest
 import websockets
 
 from tests import tools
-from tests.integration.test_socketio_gateway import (  # noqa: F401 (fixture)
-    NodeClient,
-    socketio_client_dir,
-)
+from tests.integration.test_socketio_gateway import NodeClient
 
 LIMIT = 64 * 1024
 CLOSE_WAIT = "08"  # the state's number in /proc/net/tcp
@@ -253,7 +250,7 @@ async def test_invalid_packet_gets_an_error_event_and_the_session_goes_on(
 
 async def test_bad_token_refusal_has_code_in_data_and_a_plain_message(
     server: tools.Server,
-    socketio_client_dir: str,  # noqa: F811 (the imported fixture)
+    socketio_client_dir: str,
 ) -> None:
     session = await RawSession.open(server.ws)
     try:

@@ -182,6 +182,20 @@ async def test_auth_message_upgrades_anonymous_socket(ws, barista):
     ] == "join_room_success"
 
 
+async def test_the_guides_typed_ping_and_auth_frames(ws, barista):
+    """The WebSocket guide (seed 004) sends {type: 'ping'} and {type: 'auth', token}."""
+    client = await ws()
+    await client.send_raw(json.dumps({"type": "ping"}))
+    pong = await client.expect("pong")
+    assert pong == {"type": "pong", "event": "pong", "data": {}}
+    token = await sync_to_async(token_for)(barista)
+    await client.send_raw(json.dumps({"type": "auth", "token": token}))
+    assert (await client.expect("auth_success"))["data"]["user"]["name"] == "barista1"
+    await client.send_raw(json.dumps({"type": "auth", "token": "forged"}))
+    frames = await client.expect_close(4401)
+    assert frames[-1]["data"]["code"] == "UNAUTHORIZED"
+
+
 async def test_auth_message_with_bad_token_closes_4401(ws):
     client = await ws()
     await client.send("auth", {"token": "not-a-jwt"})
