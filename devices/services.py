@@ -69,6 +69,7 @@ def device_create(
         )
     now = now or timezone.now()
     expires = now + timedelta(seconds=_conf("CODE_TTL"))
+    pairing_purge_expired(now)
     for _ in range(5):
         key, secret, code = tokens.new_key(), tokens.new_secret(), tokens.new_code()
         token = tokens.token_for(key, secret)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -37,9 +38,12 @@ def device_data(device: Device) -> dict[str, Any]:
         "createdAt": device.created_at.isoformat(),
         "createdBy": device.created_by.get_username() if device.created_by else None,
         "pairedAt": device.paired_at.isoformat() if device.paired_at else None,
+        # Only while the code can still be used.
         "pairingExpiresAt": (
             device.pairing_expires_at.isoformat()
-            if device.pairing_expires_at and not device.is_revoked
+            if device.pairing_expires_at
+            and device.pairing_expires_at > timezone.now()
+            and not device.is_revoked
             else None
         ),
         "revokedAt": device.revoked_at.isoformat() if device.revoked_at else None,

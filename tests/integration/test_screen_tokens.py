@@ -154,3 +154,30 @@ async def test_plain_socket_staff_app_token_and_revoke_close_4401(server):
     finally:
         await plain.close()
         await anonymous.close()
+
+
+async def test_revoking_through_one_server_closes_sockets_on_another(
+    redis_servers, sio_dir
+):
+    a, b = redis_servers(2)
+    device = await asyncio.to_thread(create_device, a.base, "kitchen_display")
+    native = await Socket.open(f"{b.ws}/ws/orders/?token={device['token']}")
+    client = await NodeClient.start(
+        sio_dir, b.base, auth={"token": device["token"]}, transports=["websocket"]
+    )
+    try:
+        joined = await native.request("join_room", {"roomType": "kitchen"})
+        assert joined["event"] == "join_room_success"
+        await client.next("connect")
+        await client.emit("join_kitchen", {"roomType": "kitchen"})
+        await client.next("event", "Join_room_success")
+        await asyncio.to_thread(revoke_device, a.base, device["device"]["id"])
+        error = await native.expect("error")
+        assert error["data"]["code"] == "UNAUTHORIZED"
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await native.recv(timeout=5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+        assert (await client.next("disconnect"))["reason"] == "io server disconnect"
+    finally:
+        await native.close()
+        await client.close()
