@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -50,7 +51,7 @@ def device_data(device: Device) -> dict[str, Any]:
     }
 
 
-def pair_link(request: Request, token: str) -> str:
+def pair_link(request: HttpRequest | Request, token: str) -> str:
     """The link that pairs a device by itself: the token in the fragment.
 
     A fragment is never sent to the server, so the token stays out of access
