@@ -1,6 +1,6 @@
 """Screen tokens against a real server: socket.io-client from npm (`auth: {token}`)
 and the plain `/ws` socket, as the original kitchen screen and kiosk/admin app use
-them; revoking a token closes its open sessions at once."""
+them; revoking a token closes its open connections at once."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ async def test_kiosk_token_and_anonymous_cannot_join_kitchen(server, sio_dir):
             await client.close()
 
 
-async def test_revoking_disconnects_the_socketio_session_and_refuses_the_token(
+async def test_revoking_disconnects_the_socketio_client_and_refuses_the_token(
     server, sio_dir
 ):
     device = await asyncio.to_thread(create_device, server.base, "kitchen_display")
