@@ -68,6 +68,7 @@ class _FrameCache:
         self.size = size
         self.items: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.packets: OrderedDict[str, list[str]] = OrderedDict()
+        self.with_offset: OrderedDict[str, list[str]] = OrderedDict()
 
     def decode(self, text: str) -> dict[str, Any]:
         frame = self.items.get(text)
@@ -86,6 +87,24 @@ class _FrameCache:
                 for name, args in emits_for(frame)
             ]
             self._keep(self.packets, text, packets)
+        return packets
+
+    def packets_with_offset(self, text: str, frame: dict[str, Any]) -> list[str]:
+        """The packets with the offset of a session in this event's room only.
+
+        The offset is the event's last argument: socket.io-client keeps the
+        last string argument it got and sends it back when it reconnects.
+        """
+        packets = self.with_offset.get(text)
+        if packets is None:
+            offset = json.dumps(
+                recovery.encode_offset({frame["room"]: frame["seq"]}),
+                ensure_ascii=False,
+            )
+            packets = [
+                f"{packet[:-1]},{offset}]" for packet in self.packets_for(text, frame)
+            ]
+            self._keep(self.with_offset, text, packets)
         return packets
 
     def _keep(self, store: OrderedDict[str, Any], key: str, value: Any) -> None:
@@ -189,15 +208,20 @@ class SocketIOConnection(RealtimeConsumer):
             engine = self._engine()
             if engine is None or engine.closed:
                 return
-            for packet in _frames.packets_for(text_data, frame):
-                if self.pid is not None:
-                    # The offset is the event's last argument (socket.io-client
-                    # keeps the last string argument it got as its offset).
-                    offset = json.dumps(self.offset(frame["room"], seq))
-                    packet = f"{packet[:-1]},{offset}]"
-                await engine.send(
-                    engineio.packet.Packet(engineio.packet.MESSAGE, packet)
-                )
+            if self.pid is None:
+                packets = _frames.packets_for(text_data, frame)
+            elif len(self.rooms) == 1:
+                # In this one room only: the offset is the event's own, and
+                # the packets are the same for every such session.
+                packets = _frames.packets_with_offset(text_data, frame)
+            else:
+                offset = json.dumps(self.offset(frame["room"], seq))
+                packets = [
+                    f"{packet[:-1]},{offset}]"
+                    for packet in _frames.packets_for(text_data, frame)
+                ]
+            for packet in packets:
+                await engine.send_message(packet)
             return
         if ref is not None:
             future = self.acks.pop(ref, None)
@@ -371,6 +395,28 @@ class EngineSocket(engineio.async_socket.AsyncSocket):  # type: ignore[misc]
         packets: list[Any] = await super().poll()
         self.writer_busy = bool(packets)
         return packets
+
+    async def send_message(self, data: str) -> None:
+        """A MESSAGE packet (a Socket.IO packet): the fan-out's hot path."""
+        ws = self.ws
+        if (
+            ws is None
+            or self.writing
+            or self.writer_busy
+            or self.upgrading
+            or not self.upgraded
+            or self.closed
+            or self.last_ping
+            or not self.queue.empty()
+        ):
+            # Queued, or a ping is unanswered (python-engineio checks its timeout).
+            await self.send(engineio.packet.Packet(engineio.packet.MESSAGE, data))
+            return
+        self.writing = True
+        try:
+            await ws.send("4" + data)
+        finally:
+            self.writing = False
 
     async def send(self, pkt: Any) -> None:
         ws = self.ws
