@@ -25,6 +25,7 @@ process (`realtime/hub.py`), not a task per socket: docs/performance.md
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -41,7 +42,7 @@ from realtime.errors import CloseCode, ErrorCode, ProtocolError
 from realtime.frames import FrameProtocol
 from realtime.hub import get_hub
 from realtime.membership import RoomMembership
-from realtime.writer import Close, SocketWriter, Text, run_detached
+from realtime.writer import Call, Close, SocketWriter, Text, run_detached
 
 logger = logging.getLogger(__name__)
 # One structured line per socket opened and closed, refused frame and limit hit.
@@ -315,11 +316,22 @@ class RealtimeConsumer(
             return
         if now >= self.beat_at:
             self.beat_at = now + self.conf["HEARTBEAT_INTERVAL"]
-            if self.ack_deadline is None:
-                self.ack_deadline = now + self.conf["HEARTBEAT_TIMEOUT"]
-            self.enqueue(Text(beat))
+            if self.write_task is None and not self.send_queue:
+                # The beat goes out now: its ack is due from now.
+                if self.ack_deadline is None:
+                    self.ack_deadline = now + self.conf["HEARTBEAT_TIMEOUT"]
+                self.enqueue(Text(beat))
+            else:
+                # Frames wait ahead of it: the ack is due from when it is sent,
+                # so no socket is closed for a beat it has not received yet.
+                self.enqueue(Call(functools.partial(self._send_beat, beat)))
             if type(self).on_heartbeat is not RealtimeConsumer.on_heartbeat:
                 run_detached(self.on_heartbeat())
+
+    async def _send_beat(self, beat: str) -> None:
+        await self._out(beat)
+        if self.ack_deadline is None:
+            self.ack_deadline = time.monotonic() + self.conf["HEARTBEAT_TIMEOUT"]
 
     async def on_heartbeat(self) -> None:
         """Called each heartbeat (presence refresh and the like)."""

@@ -39,6 +39,8 @@ from realtime.writer import CatchUp, QueueItem
 
 # Seconds before a catch-up that failed for an outage is tried again.
 CATCH_UP_RETRY = 1.0
+# Events read from the history at a time.
+HISTORY_PAGE = 500
 
 
 @dataclass(slots=True)
@@ -295,23 +297,32 @@ class RoomMembership:
             self.enqueue(CatchUp(room))
 
     async def _catch_up(self, room: str) -> int:
-        """Send every stored event after the room's last sent seq; return how many."""
+        """Send the stored events after the room's last sent seq; return how many.
+
+        Reads pages until one comes back short: whatever was stored after
+        that read is already on its way live (the socket subscribed first),
+        so a catch-up never chases events that keep coming, and what is
+        queued behind it (join replies, heartbeats) waits one read, not the
+        end of a busy period.
+        """
         sent = 0
         while (state := self.rooms.get(room)) is not None and state.sent is not None:
             try:
-                rows = await database_sync_to_async(events_after)(room, state.sent)
+                rows = await database_sync_to_async(events_after)(
+                    room, state.sent, limit=HISTORY_PAGE
+                )
             except ResyncRequired as exc:
                 data = self.room_reply(state.room_type, room, state.ident)
                 data["seq"] = exc.seq
                 await self._out(self.frame_text(events.RESYNC_REQUIRED, data))
                 state.sent = exc.seq
                 return sent
-            if not rows:
-                return sent
             for seq, frame in rows:
                 await self._out(frame)
                 state.sent = seq
                 sent += 1
+            if len(rows) < HISTORY_PAGE:
+                return sent
         return sent
 
     async def _backfill(self, room: str, after: int, upto: int) -> int:
