@@ -52,6 +52,9 @@ def new_pid() -> str:
 
 def identity(user: Any) -> str:
     """Who a session belongs to: a recovered session must come back as the same one."""
+    device = getattr(user, "device_id", None)
+    if device is not None:
+        return f"device:{device}"  # a paired screen (realtime.permissions)
     if not getattr(user, "is_authenticated", False):
         return "anonymous"
     return f"{type(user).__name__}:{user.pk}"

@@ -61,6 +61,15 @@ async def test_a_record_is_taken_once_by_its_own_user():
     assert await recovery.take(pid, person(1)) is None  # once
 
 
+async def test_a_paired_screen_is_not_anonymous():
+    screen = SimpleNamespace(device_id=3, is_authenticated=False, pk=None)
+    pid = recovery.new_pid()
+    await recovery.save(pid, screen, {"kitchen": 1})
+    assert await recovery.take(pid, None) is None  # an anonymous client: nothing
+    await recovery.save(pid, screen, {"kitchen": 1})
+    assert await recovery.take(pid, screen) == {"kitchen": 1}
+
+
 async def test_a_dropped_record_expires_after_the_window(settings):
     settings.TIDINGS = {**settings.TIDINGS, "SOCKETIO_MAX_DISCONNECTION_DURATION": 0.05}
     pid = recovery.new_pid()
