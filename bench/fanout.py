@@ -12,6 +12,15 @@ Tidings is measured with native sockets and with Socket.IO clients.
 
     python bench/fanout.py --clients 1000 --events 200 --rate 50 --seconds 10
 
+The load client reads raw WebSocket frames (bench/rawws.py): one asyncio
+Protocol per connection, frames parsed in place, no task per connection or
+per message, the event number found in the frame without decoding its JSON.
+`--client-processes K` spreads the connections over K client processes;
+"client cpu %" is the CPU of all of them (100% is one core: near it, the
+client would be the bottleneck). With `--deflate` the client is the
+`websockets` library (one reader task per connection), which compresses.
+`--self-test` checks the client's frame parsing and its lost/dup counts.
+
 Tidings events are published the way services publish them: a transaction
 that stores the event, then a send to Redis on commit. Needs Redis
 (REDIS_URL or a local redis-server). Not part of the test suite.
@@ -21,11 +30,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
+import pickle
+import re
+import struct
 import subprocess
 import sys
 import time
+from array import array
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +50,7 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import rawws  # noqa: E402
 from tests import tools  # noqa: E402
 
 PAD = "x" * 60  # each frame about 190 bytes, like an order event
@@ -105,7 +120,8 @@ def n_of(raw: str | bytes, field: str = '"n":') -> int | None:
     return int(raw[start:end]) if end > start else None
 
 
-# -- client dialects: each connects, joins the kitchen and answers keep-alives --
+# -- client dialects on the websockets library (--deflate, bench/rest_order.py):
+# each connects, joins the kitchen and answers keep-alives --
 
 
 async def native_client(url: str) -> Any:
@@ -166,7 +182,7 @@ class Run:
     lost: int = 0
     seconds: float = 0.0
     cpu: float = 0.0
-    # CPU seconds of this load client process over the same span.
+    # CPU seconds of the load client process(es) over the same span.
     client_cpu: float = 0.0
     last_receipt: float = 0.0
 
@@ -206,6 +222,12 @@ def proc_rss(pid: int | list[int]) -> int:
 
 
 class Clients:
+    """Clients on the `websockets` library: one reader task per connection.
+
+    Used with `--deflate` (the raw client does no compression) and by
+    bench/rest_order.py.
+    """
+
     def __init__(
         self,
         count: int,
@@ -219,6 +241,10 @@ class Clients:
         self.run: Run | None = None
         self.expected = 0
         self.done = asyncio.Event()
+
+    @property
+    def connections(self) -> int:
+        return len(self.conns)
 
     async def open(self) -> None:
         sem = asyncio.Semaphore(100)
@@ -235,7 +261,7 @@ class Clients:
     async def reader(self, conn: Any, seen: set[int]) -> None:
         try:
             async for raw in conn:
-                now = time.perf_counter()
+                now = time.monotonic()
                 answer = keepalive(raw)
                 if answer is not None:
                     await conn.send(answer)
@@ -255,42 +281,443 @@ class Clients:
         except websockets.ConnectionClosed:
             pass
 
+    async def start(self, run: Run, window: range) -> None:
+        self.run, self.expected = run, len(window) * len(self.conns)
+        self.done.clear()
+        for seen in self.seen:
+            seen.clear()
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self.done.wait(), timeout)
+        except TimeoutError:
+            pass
+
+    async def collect(self, run: Run) -> None:
+        """Nothing to gather: the readers counted into `run` itself."""
+
+    def cpu(self) -> float:
+        return time.process_time()
+
     async def close(self) -> None:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*(c.close() for c in self.conns), return_exceptions=True)
 
 
+# -- the raw-frame client (bench/rawws.py) --
+
+# The event number in a frame: found in the bytes, the JSON is not decoded.
+N_FIELD = re.compile(rb'"n":\s*(\d+)')
+
+# How to open one client: ("native", url), ("plain", url) or
+# ("socketio", url, token, join); plain data, so it can go to a client process.
+Spec = tuple[Any, ...]
+
+
+def raw_keepalive(payload: bytes) -> bytes | None:
+    if payload == b"2":
+        return b"3"  # Engine.IO ping -> pong
+    if payload.startswith(b'{"event":"heartbeat"'):
+        return b'{"event":"heartbeat_ack"}'
+    if payload.startswith(b'42["heartbeat"'):
+        return b'42["heartbeat_ack"]'
+    return None
+
+
+async def setup_recv(conn: rawws.RawWebSocket) -> str:
+    """The next frame while a client sets up, keep-alives answered."""
+    while True:
+        raw = await conn.recv()
+        answer = raw_keepalive(raw.encode())
+        if answer is None:
+            return raw
+        conn.send_text(answer)
+
+
+async def raw_native(url: str) -> rawws.RawWebSocket:
+    conn = await rawws.connect(url)
+    await setup_recv(conn)  # connected
+    conn.send_text(
+        json.dumps({"event": "join_room", "data": {"roomType": "kitchen"}, "ref": "j"})
+    )
+    while json.loads(await setup_recv(conn)).get("ref") != "j":
+        pass
+    return conn
+
+
+async def raw_socketio(
+    url: str, token: str | None = None, join: bool = True
+) -> rawws.RawWebSocket:
+    """Engine.IO 4 / Socket.IO 5 over a websocket, as `socketio_client` speaks it."""
+    conn = await rawws.connect(url + "/socket.io/?EIO=4&transport=websocket")
+    await setup_recv(conn)  # 0{...} open
+    conn.send_text("40" + (json.dumps({"token": token}) if token else ""))
+    while not (await setup_recv(conn)).startswith("40"):
+        pass
+    if join:
+        conn.send_text('420["join_kitchen",{"roomType":"kitchen"}]')
+        while not (await setup_recv(conn)).startswith("430"):
+            pass
+    return conn
+
+
+async def open_raw(spec: Spec) -> rawws.RawWebSocket:
+    kind, url = spec[0], spec[1]
+    if kind == "native":
+        return await raw_native(url)
+    if kind == "plain":
+        return await rawws.connect(url)
+    if kind == "socketio":
+        return await raw_socketio(url, spec[2], spec[3])
+    raise ValueError(f"no client dialect {kind!r}")
+
+
+def open_legacy(spec: Spec) -> Awaitable[Any]:
+    kind, url = spec[0], spec[1]
+    if kind == "native":
+        return native_client(url)
+    if kind == "plain":
+        return plain_client(url)
+    return socketio_client(url, spec[2], spec[3])
+
+
+def answer_keepalives(conn: rawws.RawWebSocket) -> rawws.TextHandler:
+    """A handler for a connection that only publishes."""
+
+    def on_text(payload: bytes, at: float) -> None:
+        answer = raw_keepalive(payload)
+        if answer is not None:
+            conn.send_text(answer)
+
+    return on_text
+
+
+class RawClients:
+    """Raw-frame clients in this process: a handler per connection, no task.
+
+    Each connection keeps, for the run going on, the receipt time of each
+    event number it got (`received`, a dict: a second copy is a duplicate);
+    `left` counts down the receipts still expected in the whole window.
+    """
+
+    def __init__(self, specs: list[Spec]) -> None:
+        self.specs = specs
+        self.conns: list[rawws.RawWebSocket] = []
+        self.received: list[dict[int, float]] = []
+        self.window = range(0)
+        self.left = 0
+        self.duplicates = 0
+        self.on_done: Callable[[], None] = lambda: None
+        self.done = asyncio.Event()
+
+    @property
+    def connections(self) -> int:
+        return len(self.conns)
+
+    async def open(self) -> None:
+        sem = asyncio.Semaphore(100)
+
+        async def one(spec: Spec) -> None:
+            async with sem:
+                conn = await open_raw(spec)
+            self.add(conn)
+
+        await asyncio.gather(*(one(spec) for spec in self.specs))
+
+    def add(self, conn: rawws.RawWebSocket) -> None:
+        received: dict[int, float] = {}
+        self.conns.append(conn)
+        self.received.append(received)
+        conn.set_handler(self.handler(conn, received))
+
+    def handler(
+        self, conn: rawws.RawWebSocket, received: dict[int, float]
+    ) -> rawws.TextHandler:
+        search = N_FIELD.search
+        clients = self
+
+        def on_text(payload: bytes, at: float) -> None:
+            found = search(payload)
+            if found is None:
+                answer = raw_keepalive(payload)
+                if answer is not None:
+                    conn.send_text(answer)
+                return
+            n = int(found[1])
+            if n in received:
+                clients.duplicates += 1
+                return
+            if n not in clients.window:
+                return  # a late one from an earlier run, or not an event
+            received[n] = at
+            clients.left -= 1
+            if not clients.left:
+                clients.on_done()
+
+        return on_text
+
+    def begin(self, window: range, on_done: Callable[[], None]) -> None:
+        for received in self.received:
+            received.clear()
+        self.window, self.on_done = window, on_done
+        self.left, self.duplicates = len(window) * len(self.conns), 0
+
+    def end(self) -> tuple[array[int], array[float], int]:
+        """Event numbers and receipt times of the run, and its duplicates."""
+        ns, ats = array("q"), array("d")
+        for received in self.received:
+            ns.extend(received.keys())
+            ats.extend(received.values())
+            received.clear()
+        self.window = range(0)
+        return ns, ats, self.duplicates
+
+    async def start(self, run: Run, window: range) -> None:
+        self.done.clear()
+        self.begin(window, self.done.set)
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self.done.wait(), timeout)
+        except TimeoutError:
+            pass
+
+    async def collect(self, run: Run) -> None:
+        count(run, *self.end())
+
+    def cpu(self) -> float:
+        return time.process_time()
+
+    async def close(self) -> None:
+        await asyncio.gather(*(c.close() for c in self.conns), return_exceptions=True)
+
+
+def count(run: Run, ns: Any, ats: Any, duplicates: int) -> None:
+    """Add what one client process received to `run` (times are CLOCK_MONOTONIC)."""
+    sent = run.sent
+    run.latencies.extend(at - sent[n] for n, at in zip(ns, ats, strict=True))
+    run.received += len(ns)
+    run.duplicates += duplicates
+    if ats:
+        run.last_receipt = max(run.last_receipt, max(ats))
+
+
+# -- several client processes (--client-processes) --
+# Messages both ways are pickles with a 4-byte length: the parent sends
+# ("open", specs), ("run", start, stop), ("report",), ("close",); a client
+# process answers ("opened", n), ("ready",), ("done",) once all its
+# connections have the whole window, ("report", ns, ats, duplicates), ("closed",).
+
+
+def pack(message: tuple[Any, ...]) -> bytes:
+    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return struct.pack("!I", len(body)) + body
+
+
+async def unpack(reader: asyncio.StreamReader) -> tuple[Any, ...]:
+    size = struct.unpack("!I", await reader.readexactly(4))[0]
+    message: tuple[Any, ...] = pickle.loads(await reader.readexactly(size))
+    return message
+
+
+class ProcessClients:
+    """The clients spread over K processes, each running `RawClients`."""
+
+    def __init__(self, specs: list[Spec], processes: int) -> None:
+        self.specs, self.processes = specs, processes
+        self.procs: list[asyncio.subprocess.Process] = []
+        self.inboxes: list[asyncio.Queue[tuple[Any, ...]]] = []
+        self.readers: list[asyncio.Task[None]] = []
+        self.count = 0
+
+    @property
+    def connections(self) -> int:
+        return self.count
+
+    async def open(self) -> None:
+        for k in range(self.processes):
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                __file__,
+                "--load-worker",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+            inbox: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+            self.procs.append(proc)
+            self.inboxes.append(inbox)
+            self.readers.append(asyncio.ensure_future(self.read(proc, inbox)))
+            self.send(k, ("open", self.specs[k :: self.processes]))
+        opened = await self.expect("opened")
+        self.count = sum(message[1] for message in opened)
+
+    @staticmethod
+    async def read(
+        proc: asyncio.subprocess.Process, inbox: asyncio.Queue[tuple[Any, ...]]
+    ) -> None:
+        assert proc.stdout is not None
+        try:
+            while True:
+                inbox.put_nowait(await unpack(proc.stdout))
+        except asyncio.IncompleteReadError:
+            inbox.put_nowait(("exited",))
+
+    def send(self, k: int, message: tuple[Any, ...]) -> None:
+        stdin = self.procs[k].stdin
+        assert stdin is not None
+        stdin.write(pack(message))
+
+    async def expect(self, kind: str) -> list[tuple[Any, ...]]:
+        """The next `kind` message of every client process (others skipped)."""
+
+        async def one(inbox: asyncio.Queue[tuple[Any, ...]]) -> tuple[Any, ...]:
+            while True:
+                message = await inbox.get()
+                if message[0] == kind:
+                    return message
+                if message[0] == "exited":
+                    raise RuntimeError("a client process exited")
+
+        return list(await asyncio.gather(*(one(inbox) for inbox in self.inboxes)))
+
+    async def start(self, run: Run, window: range) -> None:
+        for k in range(self.processes):
+            self.send(k, ("run", window.start, window.stop))
+        await self.expect("ready")
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self.expect("done"), timeout)
+        except TimeoutError:
+            pass
+
+    async def collect(self, run: Run) -> None:
+        for k in range(self.processes):
+            self.send(k, ("report",))
+        for _, ns, ats, duplicates in await self.expect("report"):
+            count(run, ns, ats, duplicates)
+
+    def cpu(self) -> float:
+        return time.process_time() + proc_cpu([proc.pid for proc in self.procs])
+
+    async def close(self) -> None:
+        for k in range(self.processes):
+            self.send(k, ("close",))
+        await self.expect("closed")
+        for proc in self.procs:
+            await proc.wait()
+        for task in self.readers:
+            task.cancel()
+
+
+async def load_worker() -> None:
+    """A client process of `ProcessClients`: commands on stdin, answers on stdout."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer
+    )
+    out = sys.stdout.buffer
+
+    def send(message: tuple[Any, ...]) -> None:
+        out.write(pack(message))
+        out.flush()
+
+    clients: RawClients | None = None
+    while True:
+        try:
+            message = await unpack(reader)
+        except asyncio.IncompleteReadError:
+            break
+        kind = message[0]
+        if kind == "open":
+            clients = RawClients(message[1])
+            await clients.open()
+            send(("opened", clients.connections))
+        elif kind == "run":
+            assert clients is not None
+            clients.begin(range(message[1], message[2]), lambda: send(("done",)))
+            send(("ready",))
+        elif kind == "report":
+            assert clients is not None
+            send(("report", *clients.end()))
+        elif kind == "close":
+            if clients is not None:
+                await clients.close()
+            send(("closed",))
+            break
+
+
+class Publisher:
+    """The connection a baseline server takes its events from."""
+
+    def __init__(self, conn: Any, legacy: bool) -> None:
+        self.conn, self.legacy = conn, legacy
+        self.reader: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, spec: Spec, deflate: bool) -> Publisher:
+        if not deflate:
+            conn = await open_raw(spec)
+            conn.set_handler(answer_keepalives(conn))
+            return cls(conn, False)
+        pub = cls(await open_legacy(spec), True)
+        pub.reader = asyncio.ensure_future(pub.answer())
+        return pub
+
+    async def answer(self) -> None:
+        try:
+            async for raw in self.conn:
+                answer = keepalive(raw)
+                if answer is not None:
+                    await self.conn.send(answer)
+        except websockets.ConnectionClosed:
+            pass
+
+    async def send(self, text: str) -> None:
+        if self.legacy:
+            await self.conn.send(text)
+        else:
+            self.conn.send_text(text)
+
+    async def close(self) -> None:
+        if self.reader is not None:
+            self.reader.cancel()
+        await self.conn.close()
+
+
 async def drive(
     name: str,
-    clients: Clients,
+    clients: Any,
     publish: Callable[[int], Awaitable[None]],
     pid: int | list[int],
     events: int,
     rate: float | None,
     offset: int,
 ) -> Run:
+    """Publish `events` (at `rate` a second, or back to back) and count receipts.
+
+    `clients` is a `Clients`, `RawClients` or `ProcessClients`. Times are
+    `time.monotonic()` (CLOCK_MONOTONIC: the same clock in every process).
+    """
     run = Run(name)
-    clients.run, clients.expected = run, events * len(clients.conns)
-    clients.done.clear()
-    for seen in clients.seen:
-        seen.clear()
-    cpu0, t0 = proc_cpu(pid), time.perf_counter()
-    client0 = time.process_time()
+    window = range(offset, offset + events)
+    await clients.start(run, window)
+    cpu0, t0 = proc_cpu(pid), time.monotonic()
+    client0 = clients.cpu()
     for i in range(events):
         n = offset + i
-        run.sent[n] = time.perf_counter()
+        run.sent[n] = time.monotonic()
         await publish(n)
         if rate:
-            await asyncio.sleep(max(0.0, t0 + (i + 1) / rate - time.perf_counter()))
-    try:
-        await asyncio.wait_for(clients.done.wait(), max(30.0, events / 20))
-    except TimeoutError:
-        pass
-    run.lost = events * len(clients.conns) - run.received
-    run.seconds = max(run.last_receipt - t0, 1e-6)
+            await asyncio.sleep(max(0.0, t0 + (i + 1) / rate - time.monotonic()))
+    await clients.wait(max(30.0, events / 20))
     run.cpu = proc_cpu(pid) - cpu0
-    run.client_cpu = time.process_time() - client0
+    run.client_cpu = clients.cpu() - client0
+    await clients.collect(run)
+    run.lost = events * clients.connections - run.received
+    run.seconds = max(run.last_receipt - t0, 1e-6)
     return run
 
 
@@ -326,17 +753,23 @@ def print_table(title: str, rows: list[Run], baseline: Run) -> None:
 
 async def measure(
     name: str,
-    count: int,
-    open_one: Callable[[], Awaitable[Any]],
+    specs: list[Spec],
     publish: Callable[[int], Awaitable[None]],
     pid: int | list[int],
     args: argparse.Namespace,
     offset: int,
 ) -> tuple[Run, Run, float]:
     rss0 = proc_rss(pid)
-    clients = Clients(count, open_one)
+    clients: Clients | RawClients | ProcessClients
+    if args.deflate:
+        specs_left = iter(specs)
+        clients = Clients(len(specs), lambda: open_legacy(next(specs_left)))
+    elif args.client_processes > 1:
+        clients = ProcessClients(specs, args.client_processes)
+    else:
+        clients = RawClients(specs)
     await clients.open()
-    rss = (proc_rss(pid) - rss0) / count
+    rss = (proc_rss(pid) - rss0) / len(specs)
     await drive(name, clients, publish, pid, 5, None, offset)  # warm-up
     burst = await drive(
         f"{name}, burst", clients, publish, pid, args.events, None, offset + 10
@@ -352,6 +785,148 @@ async def measure(
     )
     await clients.close()
     return burst, steady, rss
+
+
+# -- a check of the raw client without a server (--self-test) --
+
+
+class _Transport(asyncio.Transport):
+    """Keeps what the client writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[bytes] = []
+        self.closing = False
+
+    def write(self, data: Any) -> None:
+        self.written.append(bytes(data))
+
+    def close(self) -> None:
+        self.closing = True
+
+    def abort(self) -> None:
+        self.closing = True
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+
+def _server_frame(opcode: int, payload: bytes, final: bool = True) -> bytes:
+    size = len(payload)
+    first = (0x80 if final else 0) | opcode
+    if size < 126:
+        head = struct.pack("!BB", first, size)
+    elif size < 65536:
+        head = struct.pack("!BBH", first, 126, size)
+    else:
+        head = struct.pack("!BBQ", first, 127, size)
+    return head + payload
+
+
+def _client_frame(data: bytes) -> tuple[int, bytes]:
+    """Opcode and unmasked payload of one frame the client wrote."""
+    assert data[1] & 0x80, "client frames must be masked"
+    size, at = data[1] & 0x7F, 2
+    if size == 126:
+        size, at = struct.unpack("!H", data[2:4])[0], 4
+    elif size == 127:
+        size, at = struct.unpack("!Q", data[2:10])[0], 10
+    key, body = data[at : at + 4], data[at + 4 : at + 4 + size]
+    assert len(body) == size
+    return data[0] & 0x0F, rawws.mask(body, key)
+
+
+async def _handshaken(accept: str | None = None) -> tuple[Any, _Transport]:
+    conn = rawws.RawWebSocket("127.0.0.1", 9, "/ws/?a=1")
+    transport = _Transport()
+    conn.connection_made(transport)
+    request = transport.written.pop().decode()
+    assert request.startswith("GET /ws/?a=1 HTTP/1.1\r\n"), request
+    assert f"Sec-WebSocket-Key: {conn.key}\r\n" in request
+    assert len(base64.b64decode(conn.key)) == 16
+    accept = rawws.accept_for(conn.key) if accept is None else accept
+    answer = (
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+    ).encode()
+    # The answer in two pieces, the first frame right behind it.
+    conn.data_received(answer[:20])
+    conn.data_received(answer[20:] + _server_frame(rawws.TEXT, b'{"event":"hello"}'))
+    return conn, transport
+
+
+async def self_test() -> None:
+    # RFC 6455 1.3's example key and masking round trips.
+    assert (
+        rawws.accept_for("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    )
+    for size in (0, 1, 5, 125, 126, 200, 70000):
+        payload = os.urandom(size)
+        assert _client_frame(rawws.frame(rawws.TEXT, payload)) == (rawws.TEXT, payload)
+
+    # A wrong Sec-WebSocket-Accept fails the connection.
+    bad, _ = await _handshaken(accept=rawws.accept_for("another key"))
+    try:
+        await bad.opened
+        raise AssertionError("a wrong Sec-WebSocket-Accept was taken")
+    except rawws.HandshakeError:
+        pass
+
+    conn, transport = await _handshaken()
+    await conn.opened
+    assert await conn.recv() == '{"event":"hello"}'
+    clients = RawClients([])
+    clients.add(conn)
+    done: list[bool] = []
+    clients.begin(range(10, 15), lambda: done.append(True))
+
+    def event(n: int) -> bytes:
+        return json.dumps({"event": "bench", "data": {"n": n, "pad": PAD}}).encode()
+
+    stream = b"".join(
+        [
+            _server_frame(rawws.TEXT, event(10)),
+            _server_frame(rawws.TEXT, event(11)),
+            _server_frame(rawws.PING, b"p1"),
+            _server_frame(rawws.TEXT, event(11)),  # a duplicate
+            _server_frame(rawws.TEXT, event(99)),  # outside the window
+            _server_frame(rawws.TEXT, b'{"event":"heartbeat","data":{}}'),
+            _server_frame(rawws.TEXT, b"2"),
+            # 12 never comes; 13 in two fragments
+            _server_frame(rawws.TEXT, event(13)[:30], final=False),
+            _server_frame(rawws.CONTINUATION, event(13)[30:]),
+            _server_frame(rawws.TEXT, event(14) + b" " * 70000),  # 64-bit length
+        ]
+    )
+    for i in range(0, len(stream), 7):  # in pieces that cut headers and payloads
+        conn.data_received(stream[i : i + 7])
+    answers = [_client_frame(data) for data in transport.written]
+    assert answers == [
+        (rawws.PONG, b"p1"),
+        (rawws.TEXT, b'{"event":"heartbeat_ack"}'),
+        (rawws.TEXT, b"3"),
+    ], answers
+    run = Run("self-test", sent=dict.fromkeys(range(10, 15), 0.0))
+    await clients.collect(run)
+    run.lost = 5 - run.received
+    assert (run.received, run.duplicates, run.lost) == (4, 1, 1), run
+    assert not done  # 12 is missing: the run is not complete
+
+    # Every event once: the run is complete, nothing lost or duplicated.
+    clients.begin(range(20, 23), lambda: done.append(True))
+    conn.data_received(b"".join(_server_frame(rawws.TEXT, event(n)) for n in (20, 21)))
+    assert not done
+    conn.data_received(_server_frame(rawws.TEXT, event(22)))
+    assert done == [True]
+    run = Run("self-test", sent=dict.fromkeys(range(20, 23), 0.0))
+    await clients.collect(run)
+    assert (run.received, run.duplicates) == (3, 0)
+
+    # The server closes: the close is answered and the connection ends.
+    transport.written.clear()
+    conn.data_received(_server_frame(rawws.CLOSE, struct.pack("!H", 1001)))
+    assert _client_frame(transport.written[0]) == (rawws.CLOSE, struct.pack("!H", 1001))
+    assert transport.closing and conn.close_code == 1001
 
 
 async def main() -> None:
@@ -378,9 +953,29 @@ async def main() -> None:
     parser.add_argument(
         "--deflate",
         action="store_true",
-        help="permessage-deflate on every server and client (default: off)",
+        help="permessage-deflate on every server and client (default: off); "
+        "the load client is then the websockets library",
     )
+    parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=1,
+        help="load client processes sharing the connections (raw client only)",
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check the raw client's frame parsing and lost/dup counts, then exit",
+    )
+    parser.add_argument("--load-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.load_worker:
+        await load_worker()
+        return
+    if args.self_test:
+        await self_test()
+        print("self-test passed")
+        return
     global COMPRESSION
     COMPRESSION = "deflate" if args.deflate else None
     only = set(filter(None, args.only.split(",")))
@@ -411,10 +1006,13 @@ async def main() -> None:
     ]
     server = servers[0]
     pids = [one.proc.pid for one in servers if one.proc is not None]
-    turn = iter(range(10**9))
 
-    def next_server() -> tools.Server:
-        return servers[next(turn) % len(servers)]
+    def spread(kind: str, path: str, *rest: Any) -> list[Spec]:
+        """One client spec per connection, taking the server processes in turn."""
+        return [
+            (kind, servers[i % len(servers)].ws + path, *rest)
+            for i in range(args.clients)
+        ]
 
     started: list[subprocess.Popen[str]] = []
 
@@ -456,8 +1054,8 @@ async def main() -> None:
     try:
         if wanted("websockets"):
             port, pid = spawn(WEBSOCKETS_BASELINE)
-            pub = await websockets.connect(
-                f"ws://127.0.0.1:{port}/publish", compression=COMPRESSION
+            pub = await Publisher.open(
+                ("plain", f"ws://127.0.0.1:{port}/publish"), args.deflate
             )
 
             async def publish_ws(n: int) -> None:
@@ -474,8 +1072,7 @@ async def main() -> None:
 
             burst, steady, rss["websockets"] = await measure(
                 "plain websockets broadcast",
-                args.clients,
-                lambda: plain_client(f"ws://127.0.0.1:{port}/"),
+                [("plain", f"ws://127.0.0.1:{port}/")] * args.clients,
                 publish_ws,
                 pid,
                 args,
@@ -485,15 +1082,16 @@ async def main() -> None:
             await pub.close()
         if wanted("socketio"):
             port, pid = spawn(SOCKETIO_BASELINE)
-            pub = await socketio_client(f"ws://127.0.0.1:{port}", join=False)
+            pub = await Publisher.open(
+                ("socketio", f"ws://127.0.0.1:{port}", None, False), args.deflate
+            )
 
             async def publish_sio(n: int) -> None:
                 await pub.send("42" + json.dumps(["publish", {"n": n, "pad": PAD}]))
 
             burst, steady, rss["socketio"] = await measure(
                 "python-socketio alone",
-                args.clients,
-                lambda: socketio_client(f"ws://127.0.0.1:{port}", join=False),
+                [("socketio", f"ws://127.0.0.1:{port}", None, False)] * args.clients,
                 publish_sio,
                 pid,
                 args,
@@ -508,8 +1106,7 @@ async def main() -> None:
         if wanted("tidings"):
             burst, steady, rss["tidings"] = await measure(
                 f"{label} native",
-                args.clients,
-                lambda: native_client(f"{next_server().ws}/ws/orders/?token={token}"),
+                spread("native", f"/ws/orders/?token={token}"),
                 publish_tidings,
                 pids,
                 args,
@@ -519,8 +1116,7 @@ async def main() -> None:
         if wanted("tidings-sio"):
             burst, steady, rss["tidings-sio"] = await measure(
                 f"{label} socket.io",
-                args.clients,
-                lambda: socketio_client(next_server().ws, token),
+                spread("socketio", "", token, True),
                 publish_tidings,
                 pids,
                 args,
@@ -532,6 +1128,16 @@ async def main() -> None:
             f"{args.rate:g} events/s for {args.seconds:g} s; one server process each; "
             f"frames of ~190 bytes; compression {'on' if args.deflate else 'off'}"
         )
+        if args.deflate:
+            print(
+                "load client: the websockets library, one reader task per connection "
+                "(compression needs it; the raw-frame client does none)"
+            )
+        else:
+            print(
+                f"load client: raw frames (bench/rawws.py), {args.client_processes} "
+                f"process{'es' if args.client_processes > 1 else ''}"
+            )
         print_table("Fan-out", results, results[0])
         print(
             "\nRSS per connected client: "
