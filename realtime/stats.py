@@ -67,15 +67,32 @@ def snapshot() -> dict[str, Any]:
         "connections": dict(_counters),
         "rooms": rooms,
         "memory": {"rss": rss_bytes()},
+        "messages": {"received": _total(metrics.MESSAGES_IN)},
+        "errors": {"total": _total(metrics.ERRORS)},
     }
+
+
+def _total(counter: Any) -> int:
+    """A Prometheus counter summed over its labels (this process's count)."""
+    return int(
+        sum(
+            sample.value
+            for family in counter.collect()
+            for sample in family.samples
+            if sample.name.endswith("_total")
+        )
+    )
 
 
 def combine(snapshots: list[dict[str, Any]]) -> dict[str, Any]:
     connections = {"current": 0, "total": 0, "reconnects": 0}
     clients: dict[str, int] = {}
     names: dict[str, set[str]] = {}
-    rss = 0
+    rss = received = errors = 0
     for snap in snapshots:
+        # Snapshots of processes that predate these figures have none.
+        received += int(snap.get("messages", {}).get("received", 0))
+        errors += int(snap.get("errors", {}).get("total", 0))
         for key in connections:
             connections[key] += int(snap["connections"].get(key, 0))
         for room_type, entry in snap["rooms"].items():
@@ -92,6 +109,8 @@ def combine(snapshots: list[dict[str, Any]]) -> dict[str, Any]:
             for room_type in sorted(clients)
         },
         "memory": {"rss": rss},
+        "messages": {"received": received},
+        "errors": {"total": errors},
         "processes": len(snapshots),
         "timestamp": timezone.now().isoformat(),
     }

@@ -41,6 +41,20 @@ def test_stats_shape(client, staff):
     body = client.get("/api/realtime/stats/").json()
     assert set(body["connections"]) == {"current", "total", "reconnects"}
     assert "rooms" in body and body["memory"]["rss"] > 0 and body["timestamp"]
+    # The WebSocket guide's stats: messages received and errors, every process.
+    assert body["messages"]["received"] >= 0 and body["errors"]["total"] >= 0
+
+
+async def test_stats_count_messages_and_errors(ws):
+    from realtime import stats
+
+    before = stats.snapshot()
+    client = await ws()
+    await client.request("ping", {}, ref="p")
+    await client.request("fly", {}, ref="f")  # an unknown event: an error
+    after = stats.snapshot()
+    assert after["messages"]["received"] - before["messages"]["received"] == 2
+    assert after["errors"]["total"] - before["errors"]["total"] == 1
 
 
 def test_token_endpoints(client, make_user):
