@@ -28,6 +28,7 @@ import struct
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import cast
 from urllib.parse import urlsplit
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -112,9 +113,8 @@ class RawWebSocket(asyncio.BufferedProtocol):
     # -- asyncio.BufferedProtocol --
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(
             (
                 f"GET {self.target} HTTP/1.1\r\n"
                 f"Host: {self.host}:{self.port}\r\n"
