@@ -184,3 +184,46 @@ async def pid_of(client: NodeClient) -> str:
     client.proc.stdin.write(b'{"pid": true}\n')
     await client.proc.stdin.drain()
     return str((await client.next("pid"))["pid"])
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        {"pid": "x" * 5000, "offset": "kitchen=1"},
+        {"pid": 7, "offset": {"kitchen": 1}},
+        {"pid": ["a"], "offset": None},
+        {"pid": "a", "offset": "kitchen=\u0663"},
+        {"pid": "", "offset": "|" * 20000},
+    ],
+)
+async def test_hostile_private_ids_and_offsets_start_a_fresh_session(
+    server, socketio_client_dir, auth
+):
+    client = await NodeClient.start(
+        socketio_client_dir, server.base, auth=auth, transports=["websocket"]
+    )
+    try:
+        connected = await client.next("connect")
+        assert connected["recovered"] is False
+        ack = await client.ack(
+            await client.emit("join_room", {"roomType": "kiosk"}, ack=True)
+        )
+        assert ack == [None]
+    finally:
+        await client.close()
+
+
+async def test_a_lone_surrogate_in_the_connect_packet_is_refused_clearly(
+    server, socketio_client_dir
+):
+    client = await NodeClient.start(
+        socketio_client_dir,
+        server.base,
+        auth={"pid": "\ud800"},
+        transports=["websocket"],
+    )
+    try:
+        refused = await client.next("connect_error")
+        assert refused["data"]["code"] == "VALIDATION_ERROR"
+    finally:
+        await client.close()
