@@ -39,6 +39,8 @@
     this.polling = false;
     this.ws = null;
     this.backoff = BACKOFF_START;
+    this.attempt = 0; // reconnect attempts since the socket was last live
+    this.retryAt = null; // when the next attempt starts (ms since the epoch)
     this.watchdog = null;
     this.heartbeatWindow = 45000;
     var self = this;
@@ -71,6 +73,7 @@
     var self = this;
     var url = wsUrl(this.path);
     var query = [];
+    this.retryAt = null;
     // `query` may be a function of this socket, read again on each (re)connect.
     var extra = typeof this.options.query === "function" ? this.options.query.call(this) : this.options.query;
     if (extra) query.push(extra);
@@ -132,16 +135,23 @@
       this.startPolling();
     }
     var delay = this.polling ? WS_RETRY_WHILE_POLLING : this.backoff;
-    delay = delay * (0.8 + Math.random() * 0.4);
+    delay = Math.round(delay * (0.8 + Math.random() * 0.4));
     this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(function () { self.connect(); }, delay);
+    this.attempt += 1;
+    this.retryAt = Date.now() + delay;
+    // `reconnecting {attempt, delay}`: the next attempt (1, 2, ...) starts in
+    // `delay` ms; pages show the wait (see bindIndicator).
+    this.emit("reconnecting", { attempt: this.attempt, delay: delay, polling: this.polling });
   };
 
   TidingsSocket.prototype.reconnectNow = function () {
     if (this.ws) return;
     clearTimeout(this.retryTimer);
     this.backoff = BACKOFF_START;
+    this.attempt += 1;
+    this.emit("reconnecting", { attempt: this.attempt, delay: 0, polling: this.polling });
     this.connect();
   };
 
@@ -193,6 +203,7 @@
       return entry;
     });
     if (list.length) this.rawSend({ event: "restore_rooms", data: { rooms: list } });
+    this.attempt = 0;
     this.setState("live");
     var queued = this.queue;
     this.queue = [];
@@ -313,7 +324,13 @@
     });
   };
 
-  /* The connection indicator of the base layout. */
+  /*
+   * The connection indicator of the base layout. While a reconnect waits, it
+   * counts down to the next attempt ("Reconnecting in 3 s…"); the seconds sit
+   * in their own aria-hidden span inside the label, so that screen readers
+   * hear the state change once, not every second. `data-retry-in` on the
+   * indicator holds the same seconds.
+   */
   function bindIndicator(socket, el) {
     el = el || document.getElementById("conn-indicator");
     if (!el) return;
@@ -324,14 +341,48 @@
       reconnecting: "Reconnecting…",
       offline: "Offline",
     };
-    function show(state) {
-      el.setAttribute("data-state", state);
-      var label = el.querySelector(".conn-label");
-      if (label) label.textContent = labels[state] || state;
-      el.setAttribute("title", labels[state] || state);
+    var waiting = { reconnecting: ["Reconnecting", " in {s} s…"], offline: ["Offline", " · retrying in {s} s"] };
+    var label = el.querySelector(".conn-label") || el;
+    var wait = label.querySelector(".conn-wait"); // bound before: share its nodes
+    if (!wait) {
+      wait = document.createElement("span");
+      wait.className = "conn-wait";
+      wait.setAttribute("aria-hidden", "true");
+      while (label.firstChild && label.firstChild.nodeType === 3) label.removeChild(label.firstChild);
+      label.insertBefore(wait, label.firstChild);
     }
-    show(socket.state);
+    var text = wait.previousSibling;
+    if (!text || text.nodeType !== 3) text = label.insertBefore(document.createTextNode(""), wait);
+    var retryAt = null;
+    var ticker = null;
+    function show() {
+      var state = socket.state;
+      var left = retryAt === null ? 0 : Math.ceil((retryAt - Date.now()) / 1000);
+      var parts = left > 0 && !socket.ws ? waiting[state] : null;
+      el.setAttribute("data-state", state);
+      if (parts) {
+        var tail = parts[1].replace("{s}", String(left));
+        text.nodeValue = parts[0];
+        wait.textContent = tail;
+        el.setAttribute("data-retry-in", String(left));
+        el.setAttribute("title", parts[0] + tail);
+      } else {
+        text.nodeValue = labels[state] || state;
+        wait.textContent = "";
+        el.removeAttribute("data-retry-in");
+        el.setAttribute("title", labels[state] || state);
+        retryAt = null;
+        clearInterval(ticker);
+        ticker = null;
+      }
+    }
+    show();
     socket.on("state", show);
+    socket.on("reconnecting", function (info) {
+      retryAt = info.delay > 0 ? Date.now() + info.delay : null;
+      if (retryAt !== null && ticker === null) ticker = setInterval(show, 250);
+      show();
+    });
   }
 
   window.Tidings = {
