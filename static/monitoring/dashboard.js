@@ -129,7 +129,7 @@ socket.on("endpoint:status-changed", function (d) {
   refreshSoon(); // uptime figures moved too
 });
 socket.on("incident:started", function (d) {
-  M.toast("down", "Incident: " + d.endpointName + " failed " + d.failureCount + " checks in a row");
+  M.toast("down", "Incident: " + d.endpointName + " failed " + d.failureCount + " checks in a row", M.URGENT_TOAST_MS);
   refreshSoon();
 });
 socket.on("incident:resolved", function (d) {
@@ -150,9 +150,9 @@ socket.on("resync_required", function () { refresh(); });
 
 // State first, then the room from that seq: replay fills any gap between the two.
 refresh().then(function (data) {
-  socket.join("endpoints", {}, data.seq);
+  M.subscribe(socket, "endpoints", {}, data.seq);
 }, function () {
-  socket.join("endpoints", {});
+  M.subscribe(socket, "endpoints", {});
 });
 setInterval(function () {
   Object.keys(cards).forEach(function (id) {

@@ -80,7 +80,7 @@ socket.on("endpoint:status-changed", function (d) {
   M.statusToast(d);
 });
 socket.on("incident:started", function (d) {
-  M.toast("down", "Incident opened after " + d.failureCount + " failed checks");
+  M.toast("down", "Incident opened after " + d.failureCount + " failed checks", M.URGENT_TOAST_MS);
 });
 socket.on("incident:resolved", function (d) {
   M.toast("up", "Incident resolved after " + d.durationSeconds + " s");
@@ -97,7 +97,7 @@ Promise.all([
   checks.forEach(function (c) { addRow(c, false); });
   checks.slice().reverse().forEach(addPoint);
   drawChart();
-  socket.join("endpoint", { endpointId: id }, detail.seq);
+  M.subscribe(socket, "endpoint", { endpointId: id }, detail.seq);
 });
 
 document.getElementById("check-now").addEventListener("click", function (ev) {
@@ -106,7 +106,7 @@ document.getElementById("check-now").addEventListener("click", function (ev) {
   api("POST", "/api/endpoints/" + id + "/check-now/").then(function (r) {
     M.toast("info", "Checked: " + r.check.status + " in " + M.ms(r.check.responseTime));
   }, function (err) {
-    M.toast("down", (err && err.message) || "Check failed");
+    M.toast("error", (err && err.message) || "Check failed");
   }).then(function () { button.disabled = false; });
 });
 
@@ -126,6 +126,6 @@ Array.prototype.forEach.call(document.querySelectorAll(".save-notes"), function 
     var notes = document.getElementById("notes-" + incident).value;
     api("PATCH", "/api/incidents/" + incident + "/", { notes: notes }).then(function () {
       M.toast("info", "Notes saved");
-    }, function (err) { M.toast("down", (err && err.message) || "Could not save"); });
+    }, function (err) { M.toast("error", (err && err.message) || "Could not save"); });
   });
 });

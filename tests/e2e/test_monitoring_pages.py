@@ -7,11 +7,14 @@ without a reload, over the socket or, with WebSockets blocked, by polling.
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import auth_headers, save_screenshot
 from tests.monitoring.target import Target
@@ -33,6 +36,40 @@ BLOCK_WEBSOCKETS = """
   window.WebSocket = Refused;
 })();
 """
+
+
+# Watches the frames the page sends: counts them by event in `__sent`, and
+# tampers with `join_room`: RULE "refuse" asks for an endpoint that does not
+# exist (the server refuses the join), "drop:N" drops the first N joins (their
+# replies never come), "drop" drops them all.
+WATCH_JOINS = """
+(() => {
+  const RULE = "%s";
+  const send = WebSocket.prototype.send;
+  window.__sent = {};
+  let joins = 0;
+  WebSocket.prototype.send = function (text) {
+    let frame = null;
+    try { frame = JSON.parse(text); } catch (e) {}
+    if (frame && frame.event) {
+      window.__sent[frame.event] = (window.__sent[frame.event] || 0) + 1;
+      if (frame.event === "join_room") {
+        joins += 1;
+        if (RULE === "refuse") {
+          frame.data = { roomType: "endpoint", endpointId: 999999 };
+          text = JSON.stringify(frame);
+        } else if (RULE === "drop" || (RULE.startsWith("drop:") && joins <= Number(RULE.slice(5)))) {
+          return;
+        }
+      }
+    }
+    return send.call(this, text);
+  };
+})();
+"""
+
+PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 820, "height": 1180}
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +190,152 @@ def test_public_status_page_loads_without_login(new_page, api, target, endpoint)
     assert "Checkout API is down" in page.locator("#status-incidents").text_content()
     assert target.url not in page.content()
     save_screenshot(page, "status")
+
+
+def sent(page: Any, event: str) -> int:
+    return page.evaluate(f"(window.__sent || {{}})[{event!r}] || 0")
+
+
+@pytest.mark.parametrize("where", ["dashboard", "detail"])
+def test_a_refused_subscription_toasts(new_page, endpoint, where):
+    page = new_page(user="admin")
+    page.context.add_init_script(WATCH_JOINS % "refuse")
+    page.goto(
+        "/monitoring/"
+        if where == "dashboard"
+        else f"/monitoring/endpoints/{endpoint['id']}/"
+    )
+    toast = page.locator(".toast-error")
+    expect(toast).to_have_count(1)
+    expect(toast).to_contain_text("Subscription failed: Endpoint 999999 not found")
+    # Refused is final: asked once, not retried.
+    assert sent(page, "join_room") == 1
+    # Dismissable before it closes by itself.
+    toast.locator(".toast-close").click()
+    expect(toast).to_have_count(0)
+
+
+def fast_forward_until(page: Any, condition: str, step_ms: int, limit: int) -> None:
+    """Jump the page's clock `step_ms` at a time until `condition` holds.
+
+    Between jumps the page gets a server heartbeat in real time, so the
+    socket's silence watchdog (heartbeat window + 5 s) never trips.
+    """
+    for _ in range(limit):
+        if page.evaluate(condition):
+            return
+        acks = sent(page, "heartbeat_ack")
+        page.clock.fast_forward(step_ms)
+        page.wait_for_function(
+            f"(window.__sent.heartbeat_ack || 0) > {acks} || ({condition})",
+            timeout=10_000,
+        )
+    assert page.evaluate(condition), condition
+
+
+def test_a_timed_out_subscription_is_retried_then_toasts(new_page, endpoint):
+    page = new_page(user="admin")
+    page.context.add_init_script(WATCH_JOINS % "drop")
+    page.clock.install()
+    page.goto("/monitoring/")
+    page.wait_for_selector(card(page, endpoint["id"], "UP"))
+    page.wait_for_function("(window.__sent.join_room || 0) >= 1")
+    # 5 s without a reply, then again after 1 s, 2 s and 4 s: four tries.
+    fast_forward_until(
+        page, "document.querySelectorAll('.toast-error').length > 0", 2500, 20
+    )
+    assert sent(page, "join_room") == 4
+    expect(page.locator(".toast-error")).to_contain_text(
+        "Subscription failed: No reply within 5 s (4 attempts)"
+    )
+
+
+def test_a_subscription_that_answers_on_a_retry_shows_no_toast(
+    new_page, api, target, endpoint
+):
+    page = new_page(user="admin")
+    page.context.add_init_script(WATCH_JOINS % "drop:2")
+    page.clock.install()
+    page.goto("/monitoring/")
+    page.wait_for_selector(card(page, endpoint["id"], "UP"))
+    page.wait_for_function("(window.__sent.join_room || 0) >= 1")
+    fast_forward_until(page, "(window.__sent.join_room || 0) >= 3", 2500, 12)
+    target.set("error")
+    api.post(f"/api/endpoints/{endpoint['id']}/check-now/")
+    page.wait_for_selector(card(page, endpoint["id"], "DOWN"))
+    expect(page.locator(".toast-down")).to_have_count(1)
+    assert page.locator(".toast-error").count() == 0
+    assert sent(page, "join_room") == 3
+
+
+@pytest.mark.parametrize(
+    "viewport", [None, TABLET, PHONE], ids=["desktop", "tablet", "phone"]
+)
+def test_toasts_sit_top_right_and_close_after_about_3_s(
+    new_page, api, target, endpoint, viewport
+):
+    page = new_page(user="admin", viewport=viewport)
+    page.goto(f"/monitoring/endpoints/{endpoint['id']}/")
+    page.wait_for_selector('#conn-indicator[data-state="live"]')
+    page.wait_for_function(
+        "Number(document.querySelector('#rt-chart').dataset.points) >= 1"
+    )
+    width = page.viewport_size["width"]
+    height = page.viewport_size["height"]
+
+    target.set("error")
+    page.click("#check-now")
+    info = page.locator(".toast-info", has_text="Checked: DOWN")
+    down = page.locator(".toast-down", has_text="Checkout API is DOWN")
+    expect(info).to_have_count(1)
+    shown = time.monotonic()
+    expect(down).to_have_count(1)
+
+    box = info.bounding_box()
+    bar = page.locator(".topbar").bounding_box()
+    assert box is not None and bar is not None
+    assert width - (box["x"] + box["width"]) <= 24, box  # at the right edge
+    assert bar["y"] + bar["height"] <= box["y"] < height / 3, (bar, box)  # at the top
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    if viewport == PHONE:
+        save_screenshot(page, "monitoring-toasts-phone")
+
+    # Ordinary toasts close after about 3 s; a DOWN outlives them (10 s).
+    expect(info).to_have_count(0, timeout=6_000)
+    lasted = time.monotonic() - shown
+    assert 2.0 <= lasted <= 5.0, lasted
+    assert down.count() == 1
+    if viewport is None:
+        expect(down).to_have_count(0, timeout=12_000)
+        assert time.monotonic() - shown >= 8.0
+    target.set("ok")
+
+
+def test_indicator_shows_the_wait_before_the_next_reconnect(new_page, e2e_server):
+    page = new_page(user="admin", viewport=PHONE)
+    page.goto("/monitoring/")
+    indicator = page.locator("#conn-indicator")
+    expect(indicator).to_have_attribute("data-state", "live")
+    expect(indicator).not_to_have_attribute("data-retry-in", re.compile(".*"))
+    e2e_server.stop()
+    try:
+        expect(indicator).to_have_attribute("data-retry-in", re.compile(r"^\d+$"))
+        # The waits grow (about 1 s, 2 s, 4 s, 5 s): one of 2 s or more shows.
+        page.wait_for_function(
+            "Number(document.querySelector('#conn-indicator')"
+            ".getAttribute('data-retry-in')) >= 2",
+            timeout=15_000,
+        )
+        text = re.sub(r"\s+", " ", indicator.inner_text()).strip()
+        shown = re.fullmatch(
+            r"(?:Reconnecting in (\d+) s…|Offline · retrying in (\d+) s)", text
+        )
+        assert shown, text
+        assert 1 <= int(shown.group(1) or shown.group(2)) <= 6, text
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        save_screenshot(page, "monitoring-reconnecting")
+    finally:
+        e2e_server.start()
+    expect(indicator).to_have_attribute("data-state", "live", timeout=15_000)
+    expect(indicator).not_to_have_attribute("data-retry-in", re.compile(".*"))
+    assert indicator.inner_text().strip() == "Live"
