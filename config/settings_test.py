@@ -21,6 +21,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TIDINGS = {**TIDINGS, "BACKGROUND_TASKS": False}
 
+# Connections closed after each use: none outlives a test's database.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+
 # A test database of this run's own, so parallel runs never drop each other's.
 _test_db = DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

@@ -152,7 +152,13 @@ class RoomMembership:
                 ErrorCode.ROOM_JOIN_FAILED, f"Could not join {room}: {exc}"
             ) from exc
         state = self.rooms[room] = JoinedRoom(room_type, ident)
-        if last_seq is None:
+        # A join from now starts where this process's hub is in the room: no
+        # database read. The socket was subscribed with no pause since, so
+        # every later event reaches it live (or from the hub's history check).
+        known = get_hub().seen.get(room) if last_seq is None else None
+        if known is not None:
+            last_seq = known
+        elif last_seq is None:
             last_seq = await database_sync_to_async(current_seq)(room)
         first = state.start = last_seq
 
@@ -163,7 +169,8 @@ class RoomMembership:
             if joined is None:
                 return  # left meanwhile
             joined.sent = first
-            result.replayed = await self._catch_up(room)
+            if known is None:
+                result.replayed = await self._catch_up(room)
 
         self.after_queue(catch_up)
         return result
