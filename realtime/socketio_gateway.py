@@ -396,48 +396,39 @@ class EngineSocket(engineio.async_socket.AsyncSocket):  # type: ignore[misc]
         self.writer_busy = bool(packets)
         return packets
 
-    async def send_message(self, data: str) -> None:
-        """A MESSAGE packet (a Socket.IO packet): the fan-out's hot path."""
-        ws = self.ws
-        if (
-            ws is None
+    def _may_write_now(self) -> bool:
+        """An upgraded websocket with nothing queued and nothing being written."""
+        return not (
+            self.ws is None
             or self.writing
             or self.writer_busy
             or self.upgrading
             or not self.upgraded
             or self.closed
-            or self.last_ping
             or not self.queue.empty()
-        ):
-            # Queued, or a ping is unanswered (python-engineio checks its timeout).
-            await self.send(engineio.packet.Packet(engineio.packet.MESSAGE, data))
-            return
+        )
+
+    async def _write(self, text: str) -> None:
         self.writing = True
         try:
-            await ws.send("4" + data)
+            await self.ws.send(text)
         finally:
             self.writing = False
 
+    async def send_message(self, data: str) -> None:
+        """A MESSAGE packet (a Socket.IO packet): the fan-out's hot path."""
+        if self.last_ping or not self._may_write_now():
+            # Queued, or a ping is unanswered (python-engineio checks its timeout).
+            await self.send(engineio.packet.Packet(engineio.packet.MESSAGE, data))
+            return
+        await self._write("4" + data)
+
     async def send(self, pkt: Any) -> None:
-        ws = self.ws
-        if (
-            ws is None
-            or self.writing
-            or self.writer_busy
-            or self.upgrading
-            or not self.upgraded
-            or self.closed
-            or not self.queue.empty()
-        ):
+        if not self._may_write_now():
             await super().send(pkt)
             return
-        if not await self.check_ping_timeout():
-            return
-        self.writing = True
-        try:
-            await ws.send(pkt.encode())
-        finally:
-            self.writing = False
+        if await self.check_ping_timeout():
+            await self._write(pkt.encode())
 
 
 class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
