@@ -5,10 +5,10 @@ REST responses use the same builders, so the socket and the API never disagree.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, NotRequired, TypedDict
 
-from orders import rooms
+from orders import rooms, selectors
 from orders.models import Cell, CellLedger, KioskSetting, Order, OrderItem
 from realtime import frames, socketio_dialect
 from realtime.auth import user_summary
@@ -17,7 +17,15 @@ ORDER_CREATED = "order:created"
 ORDER_STATUS_CHANGED = "order:status_changed"
 ORDER_READY = "order:ready"
 ORDER_CANCELLED = "order:cancelled"
+# A cancelled order recalled to the status it was cancelled from (payload of
+# order:status_changed, previousStatus CANCELLED); order:status_changed too.
+ORDER_RESTORED = "order:restored"
+# A READY order taken back (to MAKING, or PENDING by an undo): not ready after
+# all (payload of order:status_changed); order:status_changed too.
+ORDER_REOPENED = "order:reopened"
 CELL_BALANCE_CHANGED = "cell:balance_changed"
+# Staff set or removed a cell's PIN (the PIN itself is never sent).
+CELL_PIN_CHANGED = "cell:pin_changed"
 SETTINGS_CHANGED = "settings:changed"
 # The public pickup board's one event: a number's status, nothing else.
 PICKUP_STATUS_CHANGED = "pickup:status_changed"
@@ -96,6 +104,10 @@ class OrderData(OrderCreatedData):
     updatedAt: str
     businessDay: str
     cancelReason: str
+    # A CANCELLED order: the status it was cancelled from (a recall restores it).
+    cancelledFrom: str | None
+    # A READY order: when it became READY (the Ready timer counts from it).
+    readyAt: str | None
 
 
 class OrderStatusChangedData(TypedDict):
@@ -128,6 +140,12 @@ class CellBalanceChangedData(TypedDict):
     changeAmount: int
     type: str
     updatedAt: str
+
+
+class CellPinChangedData(TypedDict):
+    cellId: int
+    cellName: str
+    hasPin: bool
 
 
 class PickupStatusChangedData(TypedDict):
@@ -180,7 +198,13 @@ def order_data(order: Order) -> OrderData:
         "updatedAt": order.updated_at.isoformat(),
         "businessDay": order.business_day.isoformat(),
         "cancelReason": order.cancel_reason,
+        "cancelledFrom": selectors.cancelled_from(order),
+        "readyAt": _iso(selectors.ready_since(order)),
     }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def order_status_changed_data(order: Order, previous: str) -> OrderStatusChangedData:
@@ -262,7 +286,12 @@ def cell_data(cell: Cell) -> dict[str, Any]:
         "name": cell.name,
         "balance": cell.balance,
         "isActive": cell.is_active,
+        "hasPin": cell.has_pin,
     }
+
+
+def cell_pin_changed_data(cell: Cell) -> CellPinChangedData:
+    return {"cellId": cell.pk, "cellName": cell.name, "hasPin": cell.has_pin}
 
 
 def ledger_data(entry: CellLedger) -> dict[str, Any]:

@@ -10,7 +10,15 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from orders.models import Cell, CellLedger, KioskSetting, Order, Status
+from orders.models import (
+    Cell,
+    CellLedger,
+    KioskSetting,
+    LogKind,
+    Order,
+    OrderStatusLog,
+    Status,
+)
 
 # Kiosk settings with their defaults (the value stored is JSON).
 SETTING_DEFAULTS: dict[str, Any] = {
@@ -67,6 +75,30 @@ def pickup_board(*, day: date | None = None, limit: int = 500) -> list[Order]:
         business_day=day or business_day(), status__in=PICKUP_STATUSES
     ).only("daily_num", "business_day", "status", "updated_at")
     return list(query.order_by("created_at", "daily_num")[:limit])
+
+
+def cancelled_from(order: Order) -> str | None:
+    """The status a CANCELLED order was cancelled from (its last cancel), else None."""
+    if order.status != Status.CANCELLED:
+        return None
+    cancel = (
+        OrderStatusLog.objects.filter(order=order, kind=LogKind.CANCEL)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return cancel.from_status if cancel is not None else None
+
+
+def ready_since(order: Order) -> datetime | None:
+    """When a READY order became READY (its last entry into READY), else None."""
+    if order.status != Status.READY:
+        return None
+    entry = (
+        OrderStatusLog.objects.filter(order=order, to_status=Status.READY)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return entry.created_at if entry is not None else None
 
 
 def valid_statuses(raw: str) -> list[str]:

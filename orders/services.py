@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -22,7 +23,16 @@ from django.utils import timezone
 import realtime
 from menus.models import MenuItem, Option, OptionGroup
 from orders import events
-from orders.errors import InsufficientBalance, InvalidTransition, KioskInactive, SoldOut
+from orders.errors import (
+    CellPinLocked,
+    CellPinRequired,
+    CellPinWrong,
+    InsufficientBalance,
+    InvalidTransition,
+    KioskInactive,
+    PriceChanged,
+    SoldOut,
+)
 from orders.models import (
     Cell,
     CellLedger,
@@ -36,9 +46,16 @@ from orders.models import (
     PayType,
     Status,
 )
-from orders.selectors import SETTING_DEFAULTS, UNDO_WINDOW, business_day, setting_get
+from orders.selectors import (
+    SETTING_DEFAULTS,
+    UNDO_WINDOW,
+    business_day,
+    cancelled_from,
+    setting_get,
+)
+from realtime import login_limits
 from realtime.counters import next_value
-from realtime.errors import DomainError, NotFound
+from realtime.errors import Code, DomainError, NotFound
 
 MAX_LINES = 50
 MAX_QUANTITY = 50
@@ -53,6 +70,20 @@ TRANSITIONS: dict[str, set[str]] = {
     Status.COMPLETED: set(),
     Status.CANCELLED: set(),
 }
+
+
+# What a cancel is logged with when an original kitchen screen cancels through
+# `PATCH .../status/ {"status": "CANCELLED"}`, which never sends a reason.
+LEGACY_CANCEL_REASON = "Cancelled"
+
+
+class TransitionCode(Code):
+    # `POST /api/orders/<id>/cancel/` with an empty or missing `reason`.
+    REASON_REQUIRED = "REASON_REQUIRED"
+
+
+class ReasonRequired(DomainError):
+    code = TransitionCode.REASON_REQUIRED
 
 
 def _invalid(message: str) -> DomainError:
@@ -326,6 +357,72 @@ def cell_create(*, name: str, balance: int = 0, actor: Any = None) -> Cell:
     return cell
 
 
+# -- cell PINs -----------------------------------------------------------------------
+
+# A PIN is 4 to 8 ASCII digits, sent as a JSON string (leading zeros count).
+PIN_PATTERN = re.compile(r"[0-9]{4,8}")
+# Wrong PINs are counted by realtime.login_limits (with the login limits'
+# numbers) per cell and per device or client address, under keys of their own.
+_PIN_KEY = "cell-pin"
+
+
+def _pin_keys(cell_id: int, client: str | None) -> tuple[str, str]:
+    return f"{_PIN_KEY}:{cell_id}", f"{_PIN_KEY}:{client or 'unknown'}"
+
+
+@transaction.atomic
+def cell_pin_set(*, cell_id: int, pin: str | None, actor: Any = None) -> Cell:
+    """Set a cell's PIN (stored hashed), or remove it with None or ""."""
+    if pin is not None and not isinstance(pin, str):
+        raise _invalid("pin must be text of 4 to 8 digits")
+    if pin and not PIN_PATTERN.fullmatch(pin):
+        raise _invalid("pin must be 4 to 8 digits (0-9)")
+    cell = Cell.objects.select_for_update().filter(pk=cell_id).first()
+    if cell is None:
+        raise NotFound(f"Cell {cell_id} not found")
+    cell.pin_hash = make_password(pin) if pin else ""
+    cell.save(update_fields=["pin_hash"])
+    _publish(
+        [events.ADMIN], events.CELL_PIN_CHANGED, events.cell_pin_changed_data(cell)
+    )
+    return cell
+
+
+def cell_pin_check(*, cell: Cell, pin: Any, client: str | None) -> None:
+    """Refuse a missing or wrong PIN of a cell that has one; count the wrong ones.
+
+    While the cell or the client is over the limit every PIN is refused, the
+    right one included (429 `RATE_LIMITED` with `retryAfter`). The PIN itself
+    is never logged nor kept.
+    """
+    if not cell.pin_hash:
+        return
+    cell_key, client_key = _pin_keys(cell.pk, client)
+    wait = login_limits.retry_after(cell_key, client_key)
+    if wait:
+        raise CellPinLocked(
+            f"Too many wrong PINs; try again in {wait} s",
+            details={"cellId": cell.pk, "retryAfter": wait},
+        )
+    if pin is None or pin == "":
+        raise CellPinRequired(
+            f"{cell.name} has a PIN: enter it to pay with its points",
+            details={"cellId": cell.pk},
+        )
+    if not isinstance(pin, str) or not check_password(pin, cell.pin_hash):
+        login_limits.record_failure(cell_key, client_key)
+        raise CellPinWrong(f"Wrong PIN for {cell.name}", details={"cellId": cell.pk})
+
+
+def cell_with_pin(*, cell_id: int, pin: Any, client: str | None) -> Cell:
+    """The active cell once its PIN (if it has one) is right: what a kiosk may show."""
+    cell = Cell.objects.filter(pk=cell_id, is_active=True).first()
+    if cell is None:
+        raise NotFound(f"Cell {cell_id} not found")
+    cell_pin_check(cell=cell, pin=pin, client=client)
+    return cell
+
+
 # -- daily numbers -----------------------------------------------------------------
 
 
@@ -344,8 +441,10 @@ def _check_kiosk_open() -> None:
         )
 
 
-def _paying_cell(pay_type: str, cell_id: int | None) -> int | None:
-    """The active cell a CELL order is paid from; None for other payments."""
+def _paying_cell(
+    pay_type: str, cell_id: int | None, cell_pin: Any, client: str | None
+) -> int | None:
+    """The active cell a CELL order is paid from, its PIN checked; None otherwise."""
     if pay_type not in PayType.values:
         raise _invalid("payType must be CARD, CASH or CELL")
     if pay_type != PayType.CELL:
@@ -353,9 +452,34 @@ def _paying_cell(pay_type: str, cell_id: int | None) -> int | None:
     if cell_id is None:
         raise _invalid("A CELL order needs a cellId")
     cell_id = _int(cell_id, "cellId")
-    if not Cell.objects.filter(pk=cell_id, is_active=True).exists():
-        raise NotFound(f"Cell {cell_id} not found")
+    cell_with_pin(cell_id=cell_id, pin=cell_pin, client=client)
     return cell_id
+
+
+def _check_expected_total(
+    expected_total: int | None, total: int, snapshots: list[dict[str, Any]]
+) -> None:
+    """Refuse the order when the client showed another total (a price changed)."""
+    if expected_total is None or expected_total == total:
+        return
+    raise PriceChanged(
+        f"Prices changed: the total is now {total}, not {expected_total}",
+        details={
+            "expectedTotal": expected_total,
+            "totalAmount": total,
+            "items": [
+                {
+                    "menuId": line["menu_item"].pk,
+                    "menuName": line["menu_name"],
+                    "quantity": line["quantity"],
+                    "options": line["options"],
+                    "unitPrice": line["unit_price"],
+                    "totalPrice": line["total_price"],
+                }
+                for line in snapshots
+            ],
+        },
+    )
 
 
 def _insert_order(
@@ -389,12 +513,24 @@ def order_create(
     cell_id: int | None = None,
     actor: Any = None,
     now: datetime | None = None,
+    expected_total: int | None = None,
+    cell_pin: str | None = None,
+    client: str | None = None,
 ) -> Order:
-    """Place an order: server prices, sold-out and kiosk checks, CELL payment, daily number."""
+    """Place an order: server prices, sold-out and kiosk checks, CELL payment, daily number.
+
+    `expected_total` (optional) is the total the customer was shown: another
+    server total refuses the order with `PRICE_CHANGED`. A cell with a PIN
+    needs `cell_pin`; `client` (a device or address) is whom wrong PINs count
+    against.
+    """
     now = now or timezone.now()
     _check_kiosk_open()
-    cell_id = _paying_cell(pay_type, cell_id)
+    if pay_type not in PayType.values:
+        raise _invalid("payType must be CARD, CASH or CELL")
     snapshots, total = _price_lines(_parse_lines(items))
+    _check_expected_total(expected_total, total, snapshots)
+    cell_id = _paying_cell(pay_type, cell_id, cell_pin, client)
     order = Order(
         business_day=business_day(now),
         pay_type=pay_type,
@@ -491,11 +627,15 @@ def order_status_change(
 ) -> Order:
     """Move an order along PENDING -> MAKING -> READY -> COMPLETED (or PENDING -> READY)."""
     if status == Status.CANCELLED:
-        return order_cancel(order_id=order_id, reason="", actor=actor, now=now)
+        return order_cancel(
+            order_id=order_id, reason=LEGACY_CANCEL_REASON, actor=actor, now=now
+        )
     now = now or timezone.now()
     order = _locked_order(order_id)
     if status not in Status.values:
         raise _invalid(f"Unknown status '{status}'")
+    if order.status == Status.CANCELLED and status == cancelled_from(order):
+        return _restore(order, actor=actor, now=now)
     if status not in TRANSITIONS[order.status]:
         raise InvalidTransition(
             f"Order #{order.daily_num} is {order.status}; it cannot move to {status}",
@@ -512,7 +652,11 @@ def order_cancel(
 ) -> Order:
     """Cancel a PENDING or MAKING order with a reason; a CELL order is refunded."""
     now = now or timezone.now()
-    reason = (reason or "").strip()[:200] or "Cancelled"
+    reason = (reason or "").strip()[:200]
+    if not reason:
+        raise ReasonRequired(
+            "Say why the order is cancelled", details={"field": "reason"}
+        )
     order = _locked_order(order_id)
     if Status.CANCELLED not in TRANSITIONS[order.status]:
         raise InvalidTransition(
@@ -553,21 +697,87 @@ def order_cancel(
 def order_undo(
     *, order_id: str, actor: Any = None, now: datetime | None = None
 ) -> Order:
-    """Take back the last status move of an order, within 15 minutes of it."""
+    """Take back the last status move of an order, within 15 minutes of it.
+
+    A READY order with no move to take back (made ready more than 15 minutes
+    ago, or recalled from COMPLETED) goes back to MAKING.
+    """
     now = now or timezone.now()
     order = _locked_order(order_id)
     last = order.log.order_by("-created_at", "-id").first()
-    if last is None or last.kind != LogKind.MOVE or last.to_status != order.status:
+    undoable = (
+        last is not None
+        and last.kind == LogKind.MOVE
+        and last.to_status == order.status
+        and now - last.created_at <= UNDO_WINDOW
+    )
+    if undoable:
+        target = last.from_status  # type: ignore[union-attr]
+    elif order.status == Status.READY:
+        target = Status.MAKING
+    elif last is None or last.kind != LogKind.MOVE or last.to_status != order.status:
         raise InvalidTransition(f"Order #{order.daily_num} has no status move to undo")
-    if now - last.created_at > UNDO_WINDOW:
+    else:
         raise InvalidTransition(
             f"The last move of order #{order.daily_num} is older than 15 minutes"
         )
-    previous = _set_status(
-        order, last.from_status, kind=LogKind.UNDO, actor=actor, now=now
-    )
+    previous = _set_status(order, target, kind=LogKind.UNDO, actor=actor, now=now)
     _publish_status(order, previous, undo=True)
+    if previous == Status.READY:
+        # Not ready after all: the customer's page and the screens hear it by name.
+        _publish(
+            [events.KITCHEN, events.ADMIN, events.order_room(order.pk)],
+            events.ORDER_REOPENED,
+            events.order_status_changed_data(order, previous),
+        )
     return order
+
+
+def _restore(order: Order, *, actor: Any, now: datetime) -> Order:
+    """Recall a cancelled order to the status it was cancelled from.
+
+    A CELL order pays again (its cancel refunded it): refused with
+    INSUFFICIENT_BALANCE when the cell no longer has the points.
+    """
+    target = cancelled_from(order)
+    if target is None:
+        raise InvalidTransition(f"Order #{order.daily_num} has no cancel to take back")
+    payment = None
+    if order.cell_id is not None and order.total_amount:
+        payment = _cell_move(
+            cell_id=order.cell_id,
+            amount=-order.total_amount,
+            kind=LedgerType.PAYMENT,
+            now=now,
+            order=order,
+            actor=actor,
+            note=f"Order #{order.daily_num} recalled",
+        )
+    previous = _set_status(order, target, kind=LogKind.UNDO, actor=actor, now=now)
+    _publish_status(order, previous, undo=True)
+    _publish(
+        [events.KITCHEN, events.ADMIN, events.order_room(order.pk)],
+        events.ORDER_RESTORED,
+        events.order_status_changed_data(order, previous),
+    )
+    if payment is not None:
+        _publish_balance(payment)
+    return order
+
+
+@transaction.atomic
+def order_restore(
+    *, order_id: str, actor: Any = None, now: datetime | None = None
+) -> Order:
+    """Recall a CANCELLED order to the status it was cancelled from."""
+    now = now or timezone.now()
+    order = _locked_order(order_id)
+    if order.status != Status.CANCELLED:
+        raise InvalidTransition(
+            f"Order #{order.daily_num} is {order.status}; only a cancelled order is recalled",
+            details={"from": order.status},
+        )
+    return _restore(order, actor=actor, now=now)
 
 
 # -- kiosk settings ---------------------------------------------------------------
