@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Server processes on the port; more than one needs REDIS_URL.
+WEB_CONCURRENCY ?= 1
 
 .PHONY: run test venv lint format clean
 
@@ -34,7 +36,7 @@ run: venv
 	@echo "  Admin          http://$(HOST):$(PORT)/admin/"
 	@echo "Demo logins: admin/admin (staff), barista/barista, alice/alice, bob/bob"
 	@echo ""
-	$(BIN)/python -m config.serve --host $(HOST) --port $(PORT)
+	WEB_CONCURRENCY=$(WEB_CONCURRENCY) $(BIN)/python -m config.serve --host $(HOST) --port $(PORT)
 
 test: venv
 	scripts/test

@@ -10,7 +10,13 @@ What this adds to a bare `uvicorn config.asgi:application`:
   for open connections, then closes them;
 - uvicorn logs through the project's handler (secrets masked, `LOG_FORMAT`);
   the access log is off unless asked for, since every HTTP request already
-  has a line with its request id.
+  has a line with its request id;
+- `--workers N` (`WEB_CONCURRENCY`, default 1) runs N server processes on the
+  one port: each binds it with SO_REUSEPORT and the kernel spreads new
+  connections over them, so one host uses all its cores with no proxy. The
+  first process supervises: it restarts a worker that dies and passes SIGTERM
+  and SIGINT on. More than one needs Redis (REDIS_URL): the in-memory channel
+  layer does not reach across processes.
 """
 
 from __future__ import annotations
@@ -18,7 +24,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from typing import Any
 
 import django
@@ -45,6 +57,13 @@ def uvicorn_options(argv: list[str] | None = None) -> dict[str, Any]:
         default=os.environ.get("UVICORN_WS", "auto"),
         help="WebSocket implementation (auto, websockets, websockets-sansio, wsproto)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="server processes on the one port (default: WEB_CONCURRENCY, else 1)",
+    )
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.access_log:
         os.environ["ACCESS_LOG"] = "1"  # read by the LOGGING setting
@@ -57,6 +76,9 @@ def uvicorn_options(argv: list[str] | None = None) -> dict[str, Any]:
         "host": args.host or settings.SERVE_HOST,
         "port": args.port or settings.SERVE_PORT,
         "lifespan": "on",
+        # A reconnect wave arrives at once: room for it in the accept queue
+        # (the kernel caps it at net.core.somaxconn).
+        "backlog": 4096,
         "ws": args.ws,
         "ws_max_size": conf["MAX_FRAME_BYTES"],
         "ws_per_message_deflate": args.ws_per_message_deflate,
@@ -68,8 +90,95 @@ def uvicorn_options(argv: list[str] | None = None) -> dict[str, Any]:
     }
 
 
+def worker_count(argv: list[str] | None = None) -> int:
+    """`--workers`, else WEB_CONCURRENCY, else 1."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--reuse-port", action="store_true")
+    args, _ = parser.parse_known_args(argv)
+    if args.reuse_port:
+        return 1  # a worker of a supervisor
+    count = args.workers
+    if count is None:
+        raw = os.environ.get("WEB_CONCURRENCY", "").strip()
+        count = int(raw) if raw.isdigit() else 1
+    return max(1, count)
+
+
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port that other processes may bind too."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(4096)
+    sock.set_inheritable(True)
+    return sock
+
+
+def supervise(count: int, argv: list[str]) -> int:
+    """Run `count` workers of this command on one port; restart any that dies."""
+    log = logging.getLogger("tidings.serve")
+    if count > 1 and not os.environ.get("REDIS_URL"):
+        sys.exit(
+            f"WEB_CONCURRENCY={count} needs REDIS_URL: the in-memory channel "
+            "layer reaches only its own process. Set REDIS_URL or use 1 worker."
+        )
+    args = [a for a in argv if not a.startswith("--workers")]
+    if "--workers" in argv:  # "--workers N" as two words
+        i = argv.index("--workers")
+        args = argv[:i] + argv[i + 2 :]
+    command = [sys.executable, "-m", "config.serve", *args, "--reuse-port"]
+    stopping = False
+    workers: dict[int, subprocess.Popen[bytes]] = {}
+
+    def start(index: int) -> None:
+        env = dict(os.environ, TIDINGS_WORKER=str(index))
+        if index > 0:
+            # One in-process checker at most; the others only serve.
+            env["MONITOR_IN_PROCESS"] = "0"
+        workers[index] = subprocess.Popen(command, env=env)
+
+    def forward(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for proc in workers.values():
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for index in range(count):
+        start(index)
+    restarts: dict[int, float] = {}
+    while True:
+        for index, proc in list(workers.items()):
+            code = proc.poll()
+            if code is None:
+                continue
+            if stopping:
+                del workers[index]
+                continue
+            # Died on its own: start it again, at most once a second.
+            log.error("worker %s exited with %s; restarting it", index, code)
+            wait = restarts.get(index, 0) + 1 - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            restarts[index] = time.monotonic()
+            start(index)
+        if not workers:
+            return 0
+        time.sleep(0.2)
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    argv = sys.argv[1:] if argv is None else argv
+    count = worker_count(argv)
+    if count > 1:
+        sys.exit(supervise(count, argv))
+    reuse_port = "--reuse-port" in argv
     options = uvicorn_options(argv)
     django.setup()
     import uvicorn
@@ -86,7 +195,11 @@ def main(argv: list[str] | None = None) -> None:
                     await asyncio.wait_for(gateway.eio.disconnect(), 2)
             await super().shutdown(sockets)
 
-    Server(uvicorn.Config(**options)).run()
+    server = Server(uvicorn.Config(**options))
+    if reuse_port:
+        server.run(sockets=[reuse_port_socket(options["host"], options["port"])])
+    else:
+        server.run()
 
 
 if __name__ == "__main__":

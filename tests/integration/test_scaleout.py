@@ -122,9 +122,9 @@ def cluster(scaleout_database, redis_url) -> Iterator[Cluster]:
     started: list[tools.Server] = []
     worker: Worker | None = None
     try:
-        # The web processes exactly as the Procfile runs them.
-        for name in ("web1", "web2"):
-            started.append(tools.Server(env, server=f"procfile:{name}").start())
+        # Two web processes exactly as the Procfile runs them, on two ports.
+        for _ in range(2):
+            started.append(tools.Server(env, server="procfile:web").start())
         worker = Worker(env)
         yield Cluster(started[0], started[1], worker)
     finally:
