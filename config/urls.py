@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from orders import views as orders_views
 from realtime import asyncapi, login_limits
 from realtime import pages as realtime_pages
 from realtime import views as realtime_views
@@ -36,6 +37,17 @@ urlpatterns = [
     path("metrics", realtime_views.metrics_view, name="metrics"),
     path("", include("menus.urls")),
     path("", include("orders.urls")),
+    # Cell PINs: staff set one; the kiosk reads a balance with it.
+    path(
+        "api/cells/<int:cell_id>/",
+        orders_views.CellDetailView.as_view(),
+        name="cell-detail",
+    ),
+    path(
+        "api/cells/<int:cell_id>/balance/",
+        orders_views.CellBalanceView.as_view(),
+        name="cell-balance",
+    ),
     path("", include("chat.urls")),
     path("", include("monitoring.urls")),
     path("", include("devices.urls")),

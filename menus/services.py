@@ -39,6 +39,24 @@ def _publish_option_sold_out(option: Option, when: datetime) -> None:
     )
 
 
+def _publish_item_price(item: MenuItem, previous: int, when: datetime) -> None:
+    if item.price != previous:
+        realtime.publish_to(
+            events.PRICE_ROOMS,
+            events.MENU_PRICE_CHANGED,
+            events.menu_price_changed_data(item, previous, when),
+        )
+
+
+def _publish_option_price(option: Option, previous: int, when: datetime) -> None:
+    if option.price_delta != previous:
+        realtime.publish_to(
+            events.PRICE_ROOMS,
+            events.OPTION_PRICE_CHANGED,
+            events.option_price_changed_data(option, previous, when),
+        )
+
+
 def _set_item_sold_out(item: MenuItem, is_sold_out: bool, now: datetime) -> None:
     if item.is_sold_out != is_sold_out:
         item.is_sold_out = is_sold_out
@@ -126,16 +144,18 @@ def menu_item_create(
 def menu_item_update(
     *, menu_id: int, now: datetime | None = None, **fields: Any
 ) -> MenuItem:
-    """Change an item; a change of `is_sold_out` is published like the toggle."""
+    """Change an item; a change of `is_sold_out` or of `price` is published."""
     _check_fields(fields)
     now = now or timezone.now()
     sold_out = fields.pop("is_sold_out", None)
     item = _item(menu_id)
+    previous_price = item.price
     if fields:
         for name, value in fields.items():
             setattr(item, name, value)
         item.updated_at = now
         item.save()
+        _publish_item_price(item, previous_price, now)
     if sold_out is not None:
         _set_item_sold_out(item, sold_out, now)
     return item
@@ -143,7 +163,7 @@ def menu_item_update(
 
 @transaction.atomic
 def menu_item_save(*, item: MenuItem, now: datetime | None = None) -> MenuItem:
-    """Save an item edited as a whole (admin form), publishing a sold-out change."""
+    """Save an item edited as a whole (admin form), publishing sold-out and price changes."""
     now = now or timezone.now()
     if item.pk is None:
         item.updated_at = now
@@ -154,12 +174,13 @@ def menu_item_save(*, item: MenuItem, now: datetime | None = None) -> MenuItem:
     item.save()
     if before.is_sold_out != item.is_sold_out:
         _publish_item_sold_out(item, now)
+    _publish_item_price(item, before.price, now)
     return item
 
 
 @transaction.atomic
 def option_save(*, option: Option, now: datetime | None = None) -> Option:
-    """Save an option edited as a whole (admin form), publishing a sold-out change."""
+    """Save an option edited as a whole (admin form), publishing sold-out and price changes."""
     now = now or timezone.now()
     before = (
         Option.objects.select_for_update().filter(pk=option.pk).first()
@@ -170,4 +191,6 @@ def option_save(*, option: Option, now: datetime | None = None) -> Option:
     option.save()
     if before is not None and before.is_sold_out != option.is_sold_out:
         _publish_option_sold_out(option, now)
+    if before is not None:
+        _publish_option_price(option, before.price_delta, now)
     return option

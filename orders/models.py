@@ -34,12 +34,18 @@ class Cell(models.Model):
     name = models.CharField(max_length=100, unique=True)
     balance = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    # A hash from Django's password hashers; empty: the cell has no PIN.
+    pin_hash = models.CharField(max_length=128, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_pin(self) -> bool:
+        return bool(self.pin_hash)
 
 
 class LedgerType(models.TextChoices):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -9,16 +11,52 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orders import events, selectors, services
+from orders.errors import CellPinLocked
 from orders.serializers import (
+    CellBalanceInput,
     CellChargeInput,
+    CellPinInput,
     OrderCancelInput,
     OrderCreateInput,
     OrderListQuery,
     OrderStatusInput,
     SettingInput,
 )
-from realtime.errors import NotFound
-from realtime.permissions import IsBarista, IsStaff
+from realtime.api_errors import error_response
+from realtime.errors import DomainError, NotFound
+from realtime.login_limits import client_address
+from realtime.permissions import DevicePrincipal, IsBarista, IsStaff
+
+
+def _valid(serializer_class: Any, data: Any) -> dict[str, Any]:
+    """The validated data, or 400 `VALIDATION_ERROR` whose message names the first problem."""
+    serializer = serializer_class(data=data)
+    if serializer.is_valid():
+        return serializer.validated_data  # type: ignore[no-any-return]
+    errors = serializer.errors
+    field, problems = next(iter(errors.items()))
+    first = problems[0] if isinstance(problems, list) and problems else problems
+    if isinstance(first, dict | list):
+        message = f"{field}: invalid"
+    elif field == "non_field_errors":
+        message = str(first)
+    else:
+        message = f"{field}: {first}"
+    raise DomainError(message, details=errors)
+
+
+def _client(request: Request) -> str:
+    """Whom wrong cell PINs count against: the paired device, else the address."""
+    user = request.user
+    if isinstance(user, DevicePrincipal):
+        return f"device:{user.device_id}"
+    return f"addr:{client_address(request) or 'unknown'}"
+
+
+def _pin_locked(exc: CellPinLocked) -> Response:
+    response = error_response(exc.code, exc.message, details=exc.details)
+    response["Retry-After"] = str(exc.details["retryAfter"])  # type: ignore[index]
+    return response
 
 
 def _order(order_id: str) -> Response:
@@ -43,14 +81,19 @@ class OrderListView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        data = OrderCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        order = services.order_create(
-            items=data.validated_data["items"],
-            pay_type=data.validated_data["payType"],
-            cell_id=data.validated_data.get("cellId"),
-            actor=request.user,
-        )
+        data = _valid(OrderCreateInput, request.data)
+        try:
+            order = services.order_create(
+                items=data["items"],
+                pay_type=data["payType"],
+                cell_id=data.get("cellId"),
+                actor=request.user,
+                expected_total=data.get("expectedTotal"),
+                cell_pin=data.get("cellPin"),
+                client=_client(request),
+            )
+        except CellPinLocked as exc:
+            return _pin_locked(exc)
         return Response(
             events.order_created_data(order, list(order.items.all())),
             status=status.HTTP_201_CREATED,
@@ -149,17 +192,59 @@ class CellListView(APIView):
         return Response([events.cell_data(c) for c in selectors.cell_list()])
 
 
+class CellDetailView(APIView):
+    """Staff set a cell's PIN (`{pin}`; null or "" removes it). It is never returned."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(request=CellPinInput, responses={status.HTTP_200_OK: dict})
+    def patch(self, request: Request, cell_id: int) -> Response:
+        data = _valid(CellPinInput, request.data)
+        cell = services.cell_pin_set(
+            cell_id=cell_id, pin=data["pin"], actor=request.user
+        )
+        return Response(events.cell_data(cell))
+
+
+class CellBalanceView(APIView):
+    """The kiosk (no login) reads a cell's balance with its PIN, if it has one."""
+
+    @extend_schema(
+        request=CellBalanceInput,
+        responses={
+            status.HTTP_200_OK: dict,
+            status.HTTP_403_FORBIDDEN: dict,
+            status.HTTP_429_TOO_MANY_REQUESTS: dict,
+        },
+    )
+    def post(self, request: Request, cell_id: int) -> Response:
+        data = _valid(CellBalanceInput, request.data)
+        try:
+            cell = services.cell_with_pin(
+                cell_id=cell_id, pin=data.get("pin"), client=_client(request)
+            )
+        except CellPinLocked as exc:
+            return _pin_locked(exc)
+        return Response(
+            {
+                "id": cell.pk,
+                "name": cell.name,
+                "balance": cell.balance,
+                "hasPin": cell.has_pin,
+            }
+        )
+
+
 class CellChargeView(APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(request=CellChargeInput, responses={status.HTTP_200_OK: dict})
     def post(self, request: Request, cell_id: int) -> Response:
-        data = CellChargeInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = _valid(CellChargeInput, request.data)
         entry = services.cell_charge(
             cell_id=cell_id,
-            amount=data.validated_data["amount"],
-            note=data.validated_data.get("note", ""),
+            amount=data["amount"],
+            note=data.get("note", ""),
             actor=request.user,
         )
         return Response(events.cell_data(entry.cell))

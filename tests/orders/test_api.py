@@ -142,7 +142,13 @@ def test_cells_are_for_staff_and_charge_adds_points(api, cafe, staff, barista):
     assert as_user(barista).get("/api/cells/").status_code == 403
     client = as_user(staff)
     assert client.get("/api/cells/").json() == [
-        {"id": cafe.cell.pk, "name": "Joy Cell", "balance": 10_000, "isActive": True}
+        {
+            "id": cafe.cell.pk,
+            "name": "Joy Cell",
+            "balance": 10_000,
+            "isActive": True,
+            "hasPin": False,
+        }
     ]
     response = client.post(
         f"/api/cells/{cafe.cell.pk}/charge/", {"amount": 2500}, format="json"
