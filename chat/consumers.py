@@ -37,6 +37,25 @@ def _read(session_id: str, user: Any, message_id: Any) -> int | None:
     return member.last_read_message_id
 
 
+def _edit(session_id: str, user: Any, data: dict[str, Any]) -> chat_events.MessageData:
+    message = services.chat_message_edit(
+        session_id=session_id,
+        user=user,
+        message_id=data.get("messageId"),
+        content=data.get("content"),
+    )
+    return chat_events.message_data(message)
+
+
+def _delete(
+    session_id: str, user: Any, data: dict[str, Any]
+) -> chat_events.MessageData:
+    message = services.chat_message_delete(
+        session_id=session_id, user=user, message_id=data.get("messageId")
+    )
+    return chat_events.message_data(message)
+
+
 class ChatConsumer(RealtimeConsumer):
     socket_name = "chat"
     requires_user = True
@@ -44,6 +63,8 @@ class ChatConsumer(RealtimeConsumer):
         "message": "handle_message",
         "typing": "handle_typing",
         "read": "handle_read",
+        "edit_message": "handle_edit_message",
+        "delete_message": "handle_delete_message",
     }
     # A refused send answers the seed's code; the specific one is in `reason`.
     failure_codes = {"message": ErrorCode.MESSAGE_SEND_FAILED}
@@ -176,3 +197,15 @@ class ChatConsumer(RealtimeConsumer):
             self.session_id, self.user, data.get("messageId")
         )
         self.send_frame(chat_events.READ_SUCCESS, {"lastReadMessageId": last}, ref)
+
+    async def handle_edit_message(self, data: dict[str, Any], ref: str | None) -> None:
+        payload = await database_sync_to_async(_edit)(self.session_id, self.user, data)
+        self.send_frame(chat_events.EDIT_SUCCESS, payload, ref)
+
+    async def handle_delete_message(
+        self, data: dict[str, Any], ref: str | None
+    ) -> None:
+        payload = await database_sync_to_async(_delete)(
+            self.session_id, self.user, data
+        )
+        self.send_frame(chat_events.DELETE_SUCCESS, payload, ref)

@@ -1,15 +1,26 @@
-"""The errors of the chat: it has no codes of its own, only the shared ones.
+"""The errors of the chat: the shared codes plus the few of its own.
 
-`realtime.errors.ErrorCode` holds them, each with its HTTP status.
+`realtime.errors.ErrorCode` holds the shared ones, each with its HTTP status.
 """
 
 from __future__ import annotations
 
-from realtime.errors import Forbidden, NotFound
+from http import HTTPStatus
+
+from realtime.errors import Code, Forbidden, NotFound
+
+
+class ChatCode(Code):
+    """Codes only the chat answers."""
+
+    # Editing or deleting someone else's message.
+    NOT_THE_AUTHOR = "NOT_THE_AUTHOR", HTTPStatus.FORBIDDEN
+    # Editing a message that was deleted.
+    MESSAGE_DELETED = "MESSAGE_DELETED", HTTPStatus.CONFLICT
 
 
 class NotAMember(Forbidden):
     """Not logged in, or not a member of the session (403 `UNAUTHORIZED`)."""
 
 
-__all__ = ["NotAMember", "NotFound"]
+__all__ = ["ChatCode", "NotAMember", "NotFound"]

@@ -4,19 +4,34 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from chat.rooms import CHAT
+from chat.rooms import CHAT, CHAT_USER
 
 MESSAGE_CREATED = "message:created"
+# An edit: the whole message as it now is (with `editedAt`).
+MESSAGE_UPDATED = "message:updated"
+# A deletion: `{id, sessionId, deletedAt, deletedBy}`; the text is gone.
+MESSAGE_DELETED = "message:deleted"
 PRESENCE_JOINED = "presence:joined"
 PRESENCE_LEFT = "presence:left"
 TYPING = "typing"
 MESSAGE_READ = "message:read"
 # A member was removed: their open sockets on the session are closed 4403.
 MEMBER_REMOVED = "member:removed"
+# A member was added: `{sessionId, user}` to the session's room.
+MEMBER_ADDED = "member:added"
+# A session's title or members changed: `{sessionId, title, members}` to the
+# session's room and to each member's `chatuser` room.
+SESSION_UPDATED = "session:updated"
+# To a user's `chatuser` room: a session they are now in (as the session list
+# shows it), or one they left or were removed from (`{sessionId}`).
+SESSION_ADDED = "session:added"
+SESSION_REMOVED = "session:removed"
 # Direct replies on the chat socket (matched by `ref`).
 MESSAGE_SENT = "message_sent"
 READ_SUCCESS = "read_success"
 TYPING_SUCCESS = "typing_success"
+EDIT_SUCCESS = "edit_message_success"
+DELETE_SUCCESS = "delete_message_success"
 
 
 class UserData(TypedDict):
@@ -31,6 +46,15 @@ class MessageData(TypedDict):
     author: UserData
     content: str
     createdAt: str
+    editedAt: str | None
+    deletedAt: str | None
+
+
+class MessageDeletedData(TypedDict):
+    id: int
+    sessionId: int
+    deletedAt: str
+    deletedBy: UserData
 
 
 class PresenceData(TypedDict):
@@ -57,6 +81,24 @@ def room_of(session_id: Any) -> str:
     return CHAT.room_name(session_id)
 
 
+def user_room(user_id: Any) -> str:
+    return CHAT_USER.room_name(user_id)
+
+
+class SessionUpdatedData(TypedDict):
+    sessionId: int
+    title: str
+    members: list[UserData]
+
+
+def session_updated_data(session: Any, members: list[Any]) -> SessionUpdatedData:
+    return {
+        "sessionId": session.pk,
+        "title": session.title,
+        "members": [user_data(u) for u in members],
+    }
+
+
 def user_data(user: Any) -> UserData:
     return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
 
@@ -69,7 +111,22 @@ def message_data(message: Any) -> MessageData:
         "author": user_data(message.author),
         "content": message.content,
         "createdAt": message.created_at.isoformat(),
+        "editedAt": _iso(message.edited_at),
+        "deletedAt": _iso(message.deleted_at),
     }
+
+
+def message_deleted_data(message: Any, by: Any) -> MessageDeletedData:
+    return {
+        "id": message.pk,
+        "sessionId": message.session_id,
+        "deletedAt": message.deleted_at.isoformat(),
+        "deletedBy": user_data(by),
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def presence_data(user: UserData, online: list[UserData]) -> PresenceData:

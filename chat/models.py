@@ -17,6 +17,15 @@ class ChatSession(models.Model):
         related_name="created_chat_sessions",
     )
     created = models.DateTimeField(auto_now_add=True)
+    # A direct chat of two people: "<lower user id>:<higher user id>", unique,
+    # so opening it twice (even at once) finds the same session.
+    direct_key = models.CharField(  # noqa: DJ001
+        max_length=50, null=True, blank=True, unique=True, editable=False
+    )
+
+    @property
+    def is_direct(self) -> bool:
+        return self.direct_key is not None
 
     def __str__(self) -> str:
         return self.title
@@ -62,6 +71,10 @@ class ChatMessage(models.Model):
         max_length=MAX_CLIENT_ID, null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by an edit of the text; a deleted message keeps its row (its place
+    # in the conversation shows "message deleted") with the text wiped.
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -35,6 +35,7 @@ def _sessions_of(user: Any, *, session_id: int | None = None) -> list[dict[str, 
     unread = (
         ChatMessage.objects.filter(session=OuterRef("pk"))
         .exclude(author=user)
+        .filter(deleted_at__isnull=True)
         .filter(Q(id__gt=Coalesce(Subquery(last_read), Value(0))))
         .order_by()
         .values("session")

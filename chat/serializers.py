@@ -21,6 +21,19 @@ class MessagePostInput(serializers.Serializer):
     )
 
 
+class StrictCharField(serializers.CharField):
+    """Text only: a number or a boolean is refused, not turned into a string."""
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class MessageEditInput(serializers.Serializer):
+    content = StrictCharField(allow_blank=True, trim_whitespace=False)
+
+
 class MessageListParams(serializers.Serializer):
     before = StrictIntegerField(min_value=0, required=False)
     after = StrictIntegerField(min_value=0, required=False)

@@ -7,10 +7,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 import realtime
 from chat import events
-from chat.errors import NotAMember, NotFound
+from chat.errors import ChatCode, NotAMember, NotFound
 from chat.models import (
     MAX_CLIENT_ID,
     MAX_CONTENT,
@@ -185,3 +186,91 @@ def chat_mark_read(*, session_id: Any, user: Any, message_id: Any) -> ChatMember
     else:
         member.refresh_from_db(fields=["last_read_message_id"])
     return member
+
+
+def _message_id(message_id: Any) -> int:
+    if isinstance(message_id, str) and message_id.isascii() and message_id.isdigit():
+        message_id = int(message_id)
+    if isinstance(message_id, bool) or not isinstance(message_id, int):
+        raise DomainError("messageId must be an integer")
+    if not 1 <= message_id <= 2**63 - 1:
+        raise NotFound(f"No message {message_id} in this session")
+    return message_id
+
+
+def _locked_message(*, session_id: Any, message_id: Any) -> ChatMessage:
+    message = (
+        ChatMessage.objects.select_for_update()
+        .filter(pk=_message_id(message_id), session_id=session_id)
+        .first()
+    )
+    if message is None:
+        # Also for a message of another session: its id tells nothing.
+        raise NotFound(f"No message {message_id} in this session")
+    return message
+
+
+@transaction.atomic
+def chat_message_edit(
+    *, session_id: Any, user: Any, message_id: Any, content: Any
+) -> ChatMessage:
+    """Change the text of the user's own message; published as `message:updated`.
+
+    The same text again changes nothing and publishes nothing.
+    """
+    content = _validate_content(content)
+    member_of(session_id=session_id, user=user)
+    message = _locked_message(session_id=session_id, message_id=message_id)
+    if message.author_id != user.pk:
+        raise NotAMember(
+            "Only the author can edit a message", code=ChatCode.NOT_THE_AUTHOR
+        )
+    if message.deleted_at is not None:
+        raise DomainError("This message was deleted", code=ChatCode.MESSAGE_DELETED)
+    if message.content == content:
+        return message
+    message.content = content
+    message.edited_at = timezone.now()
+    message.save(update_fields=["content", "edited_at"])
+    realtime.publish(
+        events.room_of(message.session_id),
+        events.MESSAGE_UPDATED,
+        dict(events.message_data(message)),
+    )
+    return message
+
+
+@transaction.atomic
+def chat_message_delete(*, session_id: Any, user: Any, message_id: Any) -> ChatMessage:
+    """Delete a message (its author, or staff for any); published as `message:deleted`.
+
+    The row stays, with its text wiped, so the conversation shows where it
+    was; deleting it again changes nothing and publishes nothing.
+    """
+    if not getattr(user, "is_staff", False):
+        member_of(session_id=session_id, user=user)
+    elif not ChatSession.objects.filter(pk=_session_pk(session_id)).exists():
+        raise NotFound(f"No chat session {session_id}")
+    message = _locked_message(session_id=session_id, message_id=message_id)
+    if message.author_id != user.pk and not user.is_staff:
+        raise NotAMember(
+            "Only the author can delete a message", code=ChatCode.NOT_THE_AUTHOR
+        )
+    if message.deleted_at is not None:
+        return message
+    message.content = ""
+    message.deleted_at = timezone.now()
+    message.save(update_fields=["content", "deleted_at"])
+    realtime.publish(
+        events.room_of(message.session_id),
+        events.MESSAGE_DELETED,
+        dict(events.message_deleted_data(message, user)),
+    )
+    return message
+
+
+def _session_pk(session_id: Any) -> int:
+    try:
+        return int(session_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"No chat session {session_id}") from None

@@ -12,6 +12,11 @@ urlpatterns = [
         name="chat-messages",
     ),
     path(
+        "api/chat/sessions/<int:session_id>/messages/<int:message_id>/",
+        views.MessageDetailView.as_view(),
+        name="chat-message",
+    ),
+    path(
         "api/chat/sessions/<int:session_id>/read/",
         views.ReadView.as_view(),
         name="chat-read",

@@ -12,7 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import events, selectors, services
-from chat.serializers import MessageListParams, MessagePostInput, SessionCreateInput
+from chat.serializers import (
+    MessageEditInput,
+    MessageListParams,
+    MessagePostInput,
+    SessionCreateInput,
+)
 
 
 class SessionListView(APIView):
@@ -84,6 +89,36 @@ class MessageListView(APIView):
             events.message_data(message),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+
+class MessageDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=MessageEditInput,
+        responses={status.HTTP_200_OK: dict},
+        summary="Edit one's own message",
+    )
+    def patch(self, request: Request, session_id: int, message_id: int) -> Response:
+        data = MessageEditInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.chat_message_edit(
+            session_id=session_id,
+            user=request.user,
+            message_id=message_id,
+            content=data.validated_data["content"],
+        )
+        return Response(events.message_data(message))
+
+    @extend_schema(
+        responses={status.HTTP_200_OK: dict},
+        summary="Delete one's own message (staff: any message)",
+    )
+    def delete(self, request: Request, session_id: int, message_id: int) -> Response:
+        message = services.chat_message_delete(
+            session_id=session_id, user=request.user, message_id=message_id
+        )
+        return Response(events.message_data(message))
 
 
 class ReadView(APIView):

@@ -14,6 +14,7 @@ var SEND_TIMEOUT = 24 * 3600 * 1000; // a queued send waits for the reconnect
 
 var root = document.getElementById("chat");
 var me = parseInt(root.getAttribute("data-user-id"), 10);
+var staff = root.getAttribute("data-staff") === "1";
 var listEl = document.getElementById("message-list");
 var scroller = document.getElementById("messages");
 var olderEl = document.getElementById("older");
@@ -82,8 +83,9 @@ function renderSessions() {
 function bubble(message, mine) {
   var li = el("li", { className: "msg" + (mine ? " mine" : "") });
   if (!mine) li.appendChild(el("div", { className: "author" }, message.author ? message.author.name : ""));
-  li.appendChild(el("div", { className: "text" }, message.content));
+  li.appendChild(el("div", { className: "text" }));
   var meta = el("div", { className: "meta" });
+  meta.appendChild(el("span", { className: "edited" }));
   meta.appendChild(el("time", { className: "time" }, message.createdAt ? timeLabel(message.createdAt) : ""));
   meta.appendChild(el("span", { className: "status" }));
   li.appendChild(meta);
@@ -95,8 +97,82 @@ function bubble(message, mine) {
     li.setAttribute("data-client-id", message.clientId);
     byClientId[message.clientId] = li;
   }
+  fill(li, message);
   setState(li, message.id ? "sent" : "pending");
   return li;
+}
+
+/* (Re)draw a bubble's text, its "edited" mark and its actions from a payload. */
+function fill(li, message) {
+  var text = li.querySelector(".text");
+  var edited = li.querySelector(".edited");
+  var actions = li.querySelector(".actions");
+  if (actions) actions.remove();
+  if (message.deletedAt) {
+    li.setAttribute("data-deleted", "");
+    li.removeAttribute("data-content");
+    text.textContent = "message deleted";
+    edited.textContent = "";
+    return;
+  }
+  text.textContent = message.content;
+  edited.textContent = message.editedAt ? "edited" : "";
+  if (message.editedAt) edited.title = "Edited " + new Date(message.editedAt).toLocaleString();
+  var mine = li.classList.contains("mine");
+  if (!message.id || (!mine && !staff)) return;
+  actions = el("span", { className: "actions" });
+  if (mine) {
+    actions.appendChild(el("button", { type: "button", className: "link edit", onclick: function () { startEdit(li); } }, "Edit"));
+  }
+  actions.appendChild(el("button", { type: "button", className: "link delete", onclick: function () { askDelete(li, this); } }, "Delete"));
+  li.querySelector(".meta").insertBefore(actions, li.querySelector(".meta").firstChild);
+}
+
+function startEdit(li) {
+  if (li.querySelector(".edit-form")) return;
+  var text = li.querySelector(".text");
+  var box = el("textarea", { className: "edit-input", rows: "2", maxlength: "4000", "aria-label": "Edit message" });
+  box.value = text.textContent;
+  var form = el("form", { className: "edit-form" }, [
+    box,
+    el("button", { type: "submit", className: "btn primary small" }, "Save"),
+    el("button", { type: "button", className: "btn small cancel", onclick: function () { endEdit(); } }, "Cancel"),
+  ]);
+  function endEdit() { form.remove(); text.hidden = false; }
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var content = box.value;
+    if (!content.trim()) return;
+    socket.request("edit_message", { messageId: parseInt(li.getAttribute("data-id"), 10), content: content })
+      .then(function (message) { endEdit(); fill(li, message); showError(""); })
+      .catch(function (err) { showError((err && err.message) || "Could not edit the message."); });
+  });
+  box.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") { ev.preventDefault(); endEdit(); }
+    else if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  text.hidden = true;
+  li.insertBefore(form, text.nextSibling);
+  box.focus();
+}
+
+function askDelete(li, button) {
+  // Two steps: the first click asks, the second deletes.
+  if (button.getAttribute("data-confirm") !== "1") {
+    button.setAttribute("data-confirm", "1");
+    button.textContent = "Delete for everyone?";
+    setTimeout(function () {
+      button.removeAttribute("data-confirm");
+      button.textContent = "Delete";
+    }, 5000);
+    return;
+  }
+  socket.request("delete_message", { messageId: parseInt(li.getAttribute("data-id"), 10) })
+    .then(function (message) { fill(li, message); showError(""); })
+    .catch(function (err) { showError((err && err.message) || "Could not delete the message."); });
 }
 
 function setState(li, state) {
@@ -118,6 +194,7 @@ function markSent(li, message) {
   if (message.id && !li.getAttribute("data-id")) {
     li.setAttribute("data-id", message.id);
     byId[message.id] = li;
+    fill(li, message);
   }
   var time = li.querySelector("time");
   if (time && message.createdAt) time.textContent = timeLabel(message.createdAt);
@@ -338,6 +415,12 @@ function connect(seq) {
     if (String(id) !== sid) socket.join("chat", { sessionId: String(id) });
   });
   socket.on("message:created", onMessageCreated);
+  socket.on("message:updated", function (data, frame) {
+    if (frame.room === room && byId[data.id]) fill(byId[data.id], data);
+  });
+  socket.on("message:deleted", function (data, frame) {
+    if (frame.room === room && byId[data.id]) fill(byId[data.id], data);
+  });
   socket.on("presence:joined", function (data, frame) {
     if (!frame.room || frame.room === room) renderOnline(data.online);
   });

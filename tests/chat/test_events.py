@@ -25,6 +25,8 @@ def test_message_payload_has_the_protocol_fields(make_user):
         "author",
         "content",
         "createdAt",
+        "editedAt",
+        "deletedAt",
     }
 
 

@@ -43,6 +43,8 @@ def test_post_stores_and_publishes_message_created(alice, bob):
         "author": {"id": bob.pk, "name": "bob"},
         "content": "hello",
         "createdAt": message.created_at.isoformat(),
+        "editedAt": None,
+        "deletedAt": None,
     }
 
 
