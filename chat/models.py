@@ -17,16 +17,6 @@ class ChatSession(models.Model):
         related_name="created_chat_sessions",
     )
     created = models.DateTimeField(auto_now_add=True)
-    # A direct chat of two people: "<lower user id>:<higher user id>", unique,
-    # so opening it twice (even at once) finds the same session.
-    direct_key = models.CharField(  # noqa: DJ001
-        max_length=50, null=True, blank=True, unique=True, editable=False
-    )
-
-    @property
-    def is_direct(self) -> bool:
-        return self.direct_key is not None
-
     def __str__(self) -> str:
         return self.title
 
