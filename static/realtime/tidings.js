@@ -44,8 +44,19 @@
     this.watchdog = null;
     this.heartbeatWindow = 45000;
     var self = this;
-    window.addEventListener("online", function () { self.reconnectNow(); });
-    window.addEventListener("offline", function () { self.setState("offline"); });
+    this.ready = false; // the server's `connected` frame came on this socket
+    // The browser's online/offline events are guesses about the network, not
+    // about this socket: a Wi-Fi handover fires `offline` while the socket
+    // survives. `offline` shows red at once; the next frame that arrives on a
+    // socket still open (a heartbeat comes every interval) or `online` turns
+    // it back to live. A socket that really died goes quiet: the watchdog
+    // closes it and the reconnect loop takes over.
+    window.addEventListener("online", function () {
+      if (self.isOpen()) self.markLive(); else self.reconnectNow();
+    });
+    window.addEventListener("offline", function () {
+      if (self.state !== "polling") self.setState("offline");
+    });
     this.connect();
   }
 
@@ -67,6 +78,21 @@
     if (this.state === state) return;
     this.state = state;
     this.emit("state", state);
+  };
+
+  /* The socket is open and the server has said `connected` on it. */
+  TidingsSocket.prototype.isOpen = function () {
+    return !!(this.ws && this.ws.readyState === WebSocket.OPEN && this.ready);
+  };
+
+  /* Back to live on a socket that never closed: show it and send what waited. */
+  TidingsSocket.prototype.markLive = function () {
+    if (!this.isOpen() || this.state === "live") return;
+    this.setState("live");
+    var self = this;
+    var queued = this.queue;
+    this.queue = [];
+    queued.forEach(function (f) { self.rawSend(f); });
   };
 
   TidingsSocket.prototype.connect = function () {
@@ -98,6 +124,8 @@
     };
     ws.onmessage = function (msg) {
       self.kickWatchdog();
+      // A frame on an open socket is the socket's real state: live.
+      if (self.ws === ws && self.ready && self.state !== "live") self.markLive();
       var frame;
       try { frame = JSON.parse(msg.data); } catch (e) { return; }
       self.handleFrame(frame);
@@ -105,6 +133,7 @@
     ws.onclose = function (ev) {
       if (self.ws !== ws) return;
       self.ws = null;
+      self.ready = false;
       clearTimeout(self.watchdog);
       if (!opened) self.failures += 1;
       self.emit("close", { code: ev.code, reason: ev.reason });
@@ -204,6 +233,7 @@
     });
     if (list.length) this.rawSend({ event: "restore_rooms", data: { rooms: list } });
     this.attempt = 0;
+    this.ready = true;
     this.setState("live");
     var queued = this.queue;
     this.queue = [];

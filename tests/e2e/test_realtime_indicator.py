@@ -39,3 +39,64 @@ def test_indicator_on_a_phone_sized_screen(new_page):
     page.goto("/")
     expect(page.locator("#conn-indicator")).to_have_attribute("data-state", "live")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+RECORD_STATES = """
+window.__states = [];
+new MutationObserver(function () {
+  var node = document.getElementById("conn-indicator");
+  var state = node && node.getAttribute("data-state");
+  if (state && window.__states[window.__states.length - 1] !== state) window.__states.push(state);
+}).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-state"] });
+"""
+
+
+def test_a_browser_offline_blip_while_the_socket_survives_returns_to_live(
+    new_page, e2e_server
+):
+    """A phone's Wi-Fi handover: `offline` fires, the socket lives on, so does the page."""
+    page = new_page(viewport={"width": 390, "height": 844})
+    page.add_init_script(RECORD_STATES)
+    page.goto("/")
+    indicator = page.locator("#conn-indicator")
+    expect(indicator).to_have_attribute("data-state", "live")
+    connection = page.evaluate("window.tidingsSocket.connectionId")
+
+    page.context.set_offline(True)
+    page.wait_for_function("window.__states.includes('offline')", timeout=5_000)
+    expect(indicator).to_have_attribute("data-state", "offline")
+    page.context.set_offline(False)
+    expect(indicator).to_have_attribute("data-state", "live")
+    expect(indicator).to_have_text("Live")
+
+    # The same socket, still receiving.
+    assert page.evaluate("window.tidingsSocket.connectionId") == connection
+    e2e_server.manage("announce", "After the blip")
+    expect(page.locator("#feed li", has_text="After the blip")).to_have_count(1)
+    states = page.evaluate("window.__states")
+    assert states[-1] == "live" and "offline" in states, states
+
+
+def test_online_after_offline_shows_live_at_once_on_an_open_socket(new_page):
+    page = new_page(viewport={"width": 1024, "height": 768})
+    page.goto("/")
+    indicator = page.locator("#conn-indicator")
+    expect(indicator).to_have_attribute("data-state", "live")
+    # The events alone, as a browser fires them (no network change at all).
+    page.evaluate("window.dispatchEvent(new Event('offline'))")
+    expect(indicator).to_have_attribute("data-state", "offline")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(indicator).to_have_attribute("data-state", "live", timeout=1_000)
+
+
+def test_a_frame_on_the_open_socket_shows_live_without_an_online_event(new_page):
+    page = new_page(viewport={"width": 768, "height": 1024})
+    page.goto("/")
+    indicator = page.locator("#conn-indicator")
+    expect(indicator).to_have_attribute("data-state", "live")
+    connection = page.evaluate("window.tidingsSocket.connectionId")
+    page.evaluate("window.dispatchEvent(new Event('offline'))")
+    expect(indicator).to_have_attribute("data-state", "offline")
+    # No `online` comes; the next heartbeat (every 2 s here) is proof enough.
+    expect(indicator).to_have_attribute("data-state", "live", timeout=6_000)
+    assert page.evaluate("window.tidingsSocket.connectionId") == connection
