@@ -321,6 +321,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # httpx logs each request's full URL at INFO; notification webhook URLs
+        # carry tokens.
+        "httpx": {"level": "WARNING"},
         # uvicorn's records go through the one handler above (secrets masked).
         "uvicorn": {"handlers": [], "propagate": True},
         "uvicorn.error": {"handlers": [], "propagate": True},
@@ -352,4 +355,23 @@ MONITOR = {
     "RAW_RETENTION_DAYS": env_int("MONITOR_RAW_RETENTION_DAYS", 7),
     # Slow answers in a row (above an endpoint's threshold) that make it DEGRADED.
     "SLOW_STREAK": 3,
+    # Links in notifications point here (the site as people reach it).
+    "PUBLIC_URL": os.environ.get("MONITOR_PUBLIC_URL", "http://127.0.0.1:8000"),
+    # Notifications: seconds a send may take, and how long one is retried.
+    "NOTIFY_TIMEOUT": env_float("MONITOR_NOTIFY_TIMEOUT", 10),
+    "NOTIFY_RETRY_HOURS": env_float("MONITOR_NOTIFY_RETRY_HOURS", 25),
 }
+
+# Email (monitoring notifications). The console backend prints them under
+# `make run`; set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and
+# EMAIL_HOST/EMAIL_PORT/EMAIL_HOST_USER/EMAIL_HOST_PASSWORD/EMAIL_USE_TLS.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tidings@localhost")

@@ -23,8 +23,8 @@ from channels.db import database_sync_to_async
 from django.db import close_old_connections
 from django.utils import timezone
 
-from monitoring import conf, selectors, services
-from monitoring.models import CheckResult, Endpoint
+from monitoring import conf, notify, selectors, services
+from monitoring.models import CheckResult, Endpoint, NotificationDelivery
 from monitoring.services import CheckOutcome, EndpointNotFound
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,8 @@ USER_AGENT = "Tidings-Monitor/1.0"
 DRAIN_SECONDS = 5.0
 # Start lags kept for `runmonitor`'s p50/p99: the most recent ones, not all.
 LAGS_KEPT = 10_000
+# Notifications sent at once by one worker (apart from the checks' slots).
+SENDS = 10
 
 
 def claim_due(*, now: datetime, limit: int) -> list[tuple[Endpoint, datetime]]:
@@ -122,13 +124,16 @@ class Monitor:
         self.clock = clock
         self.poll_interval = poll_interval or conf.get("POLL_INTERVAL")
         self.inflight: set[asyncio.Task[None]] = set()
+        self.sending: set[asyncio.Task[None]] = set()
         self.client: httpx.AsyncClient | None = None
+        self.notify_client: httpx.AsyncClient | None = None
         self.stopping: asyncio.Event | None = None
         self.last_rollup = 0.0
         # Seconds between when a check was due and when it started (for benchmarks).
         self.lags: deque[float] = deque(maxlen=LAGS_KEPT)
         self.checked = 0
         self.crashed = 0
+        self.sent = 0
 
     def _client(self) -> httpx.AsyncClient:
         if self.client is None:
@@ -163,6 +168,33 @@ class Monitor:
             self.crashed += 1
             logger.exception("check of endpoint %s failed", endpoint.pk)
 
+    async def step_deliveries(self) -> bool:
+        """Claim due notifications and send each in its own task (never awaited here,
+        so a receiver that hangs never delays a check)."""
+        free = SENDS - len(self.sending)
+        if free <= 0:
+            return False
+        now = self.clock()
+        claimed = await database_sync_to_async(services.deliveries_claim)(
+            now=now, limit=free
+        )
+        if claimed and self.notify_client is None:
+            self.notify_client = notify.make_client()
+        for delivery in claimed:
+            task = asyncio.ensure_future(self._send(delivery))
+            self.sending.add(task)
+            task.add_done_callback(self.sending.discard)
+        return bool(claimed)
+
+    async def _send(self, delivery: NotificationDelivery) -> None:
+        assert self.notify_client is not None
+        try:
+            await notify.deliver(self.notify_client, delivery, now=self.clock())
+            self.sent += 1
+        except Exception:
+            # The claim moved the delivery ahead: it is tried again later.
+            logger.exception("notification %s crashed", delivery.pk)
+
     async def step_rollup(self, *, every: float = 60.0) -> bool:
         """Fold old raw checks into hourly rows (at most once a minute when idle)."""
         if time.monotonic() - self.last_rollup < every:
@@ -173,9 +205,11 @@ class Monitor:
         return bool(folded)
 
     async def drain(self) -> None:
-        """Wait for the checks in flight."""
-        while self.inflight:
-            await asyncio.gather(*list(self.inflight), return_exceptions=True)
+        """Wait for the checks and the notifications in flight."""
+        while self.inflight or self.sending:
+            await asyncio.gather(
+                *list(self.inflight), *list(self.sending), return_exceptions=True
+            )
 
     async def run_once(self) -> bool:
         """One round: claim and check what is due, and wait for those checks."""
@@ -192,7 +226,7 @@ class Monitor:
         try:
             while not self.stopping.is_set():
                 found = False
-                for step in (self.step_checks, self.step_rollup):
+                for step in (self.step_checks, self.step_deliveries, self.step_rollup):
                     try:
                         found = await step() or found
                     except asyncio.CancelledError:
@@ -211,6 +245,9 @@ class Monitor:
             if self.client is not None:
                 await self.client.aclose()
                 self.client = None
+            if self.notify_client is not None:
+                await self.notify_client.aclose()
+                self.notify_client = None
 
 
 async def run_in_process() -> None:
@@ -221,7 +258,7 @@ async def run_in_process() -> None:
     except asyncio.CancelledError:
         # Server shutdown: give the checks in flight a moment to record.
         monitor.stop()
-        pending = list(monitor.inflight)
+        pending = list(monitor.inflight | monitor.sending)
         if pending:
             _, late = await asyncio.wait(pending, timeout=DRAIN_SECONDS)
             for task in late:

@@ -18,3 +18,7 @@ class EndpointNotFound(NotFound):
 
 class IncidentNotFound(NotFound):
     pass
+
+
+class ChannelNotFound(NotFound):
+    pass

@@ -90,6 +90,15 @@ def endpoint_data(endpoint: Endpoint) -> dict[str, Any]:
         "failureThreshold": endpoint.failure_threshold,
         "recoveryThreshold": endpoint.recovery_threshold,
         "isActive": endpoint.is_active,
+        "checkType": endpoint.check_type,
+        "tlsWarnDays": endpoint.tls_warn_days,
+        "jsonPath": endpoint.json_path,
+        "jsonExpected": endpoint.json_expected,
+        "group": endpoint.group,
+        "notificationChannelIds": sorted(
+            c.pk for c in endpoint.notification_channels.all()
+        ),
+        "tlsExpiresAt": iso(endpoint.tls_expires_at),
         "status": endpoint.status,
         "consecutiveFailures": endpoint.consecutive_failures,
         "lastCheckedAt": iso(endpoint.last_checked_at),
@@ -184,4 +193,118 @@ def check_data(check: CheckResult) -> dict[str, Any]:
         "checkedAt": iso(check.checked_at),
         "errorMessage": check.error or None,
         "inMaintenance": check.in_maintenance,
+    }
+
+
+# -- notifications ----------------------------------------------------------------
+
+NOTIFY_INCIDENT_OPENED = "incident.opened"
+NOTIFY_INCIDENT_RESOLVED = "incident.resolved"
+NOTIFY_DEGRADED = "endpoint.degraded"
+NOTIFY_TEST = "test"
+
+
+class Notification(TypedDict):
+    """The JSON a webhook channel receives (and what Slack/email text is made of)."""
+
+    event: str
+    endpointId: int | None
+    endpointName: str
+    status: str
+    url: str
+    incidentId: int | None
+    error: str | None
+    failureCount: int | None
+    startedAt: str | None
+    resolvedAt: str | None
+    durationSeconds: int | None
+    timestamp: str | None
+
+
+def notification(
+    event: str,
+    *,
+    endpoint: Endpoint | None,
+    link: str,
+    now: datetime,
+    incident: Incident | None = None,
+    error: str | None = None,
+) -> Notification:
+    return {
+        "event": event,
+        "endpointId": endpoint.pk if endpoint else None,
+        "endpointName": endpoint.name if endpoint else "Test endpoint",
+        "status": endpoint.status if endpoint else "UP",
+        "url": link,
+        "incidentId": incident.pk if incident else None,
+        "error": error or None,
+        "failureCount": incident.failure_count if incident else None,
+        "startedAt": iso(incident.started_at) if incident else None,
+        "resolvedAt": iso(incident.resolved_at) if incident else None,
+        "durationSeconds": incident.duration_seconds()
+        if incident and incident.resolved_at
+        else None,
+        "timestamp": iso(now),
+    }
+
+
+def notification_text(data: dict[str, Any]) -> str:
+    """One line a person reads (Slack text, email subject)."""
+    name, event = data["endpointName"], data["event"]
+    if event == NOTIFY_INCIDENT_OPENED:
+        text = f"DOWN: {name} ({data['failureCount']} failed checks)"
+        if data.get("error"):
+            text += f": {data['error']}"
+    elif event == NOTIFY_INCIDENT_RESOLVED:
+        text = f"UP again: {name} after {_duration(data['durationSeconds'] or 0)}"
+    elif event == NOTIFY_DEGRADED:
+        text = f"DEGRADED: {name}"
+        if data.get("error"):
+            text += f": {data['error']}"
+    else:
+        text = "Test message from Tidings monitoring"
+    return text
+
+
+def _duration(seconds: int) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
+def channel_data(channel: Any) -> dict[str, Any]:
+    """A notification channel in REST answers."""
+    return {
+        "id": channel.pk,
+        "name": channel.name,
+        "kind": channel.kind,
+        "url": channel.url or None,
+        "emails": list(channel.emails or []),
+        "isDefault": channel.is_default,
+    }
+
+
+def delivery_data(delivery: Any) -> dict[str, Any]:
+    """A stored notification in REST answers (no channel URL: it may hold a token)."""
+    return {
+        "id": delivery.pk,
+        "channelId": delivery.channel_id,
+        "channelName": delivery.channel.name,
+        "channelKind": delivery.channel.kind,
+        "endpointId": delivery.endpoint_id,
+        "event": delivery.event,
+        "text": notification_text(delivery.payload),
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "lastError": delivery.last_error or None,
+        "responseCode": delivery.response_code,
+        "createdAt": iso(delivery.created_at),
+        "sentAt": iso(delivery.sent_at),
+        "nextAttemptAt": iso(delivery.next_attempt_at)
+        if delivery.status == "pending"
+        else None,
     }

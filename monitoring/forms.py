@@ -7,11 +7,16 @@ from typing import Any
 
 from django import forms
 
-from monitoring.models import Endpoint, KeywordMode
-from monitoring.services import FIELDS
+from monitoring.models import CheckType, Endpoint, KeywordMode, NotificationChannel
+from monitoring.services import CHANNEL_IDS, FIELDS
 
 # form field -> API field of the services (form fields are named as the model's)
 API_NAMES = {field: key for key, field in FIELDS.items()}
+API_NAMES["notification_channels"] = CHANNEL_IDS
+
+
+def _channel_choices() -> list[tuple[int, str]]:
+    return [(c.pk, c.name) for c in NotificationChannel.objects.all()]
 
 
 class EndpointForm(forms.Form):
@@ -37,11 +42,50 @@ class EndpointForm(forms.Form):
         help_text='JSON object, e.g. {"Accept": "application/json"}',
     )
     body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    check_type = forms.ChoiceField(
+        choices=CheckType.choices,
+        initial=CheckType.HTTP,
+        label="Check type",
+        help_text="tcp: URL tcp://host:port · tls: an https:// URL",
+    )
+    tls_warn_days = forms.IntegerField(initial=14, label="TLS: warn days before expiry")
+    json_path = forms.CharField(
+        required=False, max_length=500, label="JSON path", help_text="e.g. $.status"
+    )
+    json_expected = forms.CharField(
+        required=False, max_length=500, label="JSON value expected"
+    )
+    group = forms.CharField(
+        required=False, max_length=100, help_text="Groups the status page"
+    )
+    notification_channels = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=False,
+        label="Notify",
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read when the form is shown or checked, not when it is made.
+        self.fields["notification_channels"].choices = _channel_choices
+
+    @classmethod
+    def for_new(cls, data: Any = None) -> EndpointForm:
+        """The add form: the default channels ticked."""
+        defaults = NotificationChannel.objects.filter(is_default=True)
+        return cls(
+            data=data,
+            initial={"notification_channels": [c.pk for c in defaults]},
+        )
 
     @classmethod
     def for_endpoint(cls, endpoint: Endpoint, data: Any = None) -> EndpointForm:
         initial = {field: getattr(endpoint, field) for field in FIELDS.values()}
         initial["headers"] = json.dumps(endpoint.headers) if endpoint.headers else ""
+        initial["notification_channels"] = [
+            c.pk for c in endpoint.notification_channels.all()
+        ]
         return cls(data=data, initial=initial)
 
     def clean_headers(self) -> dict[str, str]:

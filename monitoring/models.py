@@ -21,6 +21,36 @@ class KeywordMode(models.TextChoices):
     NOT_CONTAINS = "NOT_CONTAINS", "Body must not contain"
 
 
+class CheckType(models.TextChoices):
+    HTTP = "http", "HTTP"
+    TCP = "tcp", "TCP port"
+    TLS = "tls", "TLS certificate"
+    JSON = "json", "HTTP + JSON value"
+
+
+class ChannelKind(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook (JSON POST)"
+    SLACK = "slack", "Slack-compatible webhook"
+    EMAIL = "email", "Email"
+
+
+class NotificationChannel(models.Model):
+    """Where incident news goes: a webhook, a Slack-style webhook or email addresses."""
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=ChannelKind.choices)
+    url = models.CharField(max_length=2000, blank=True, default="")
+    emails = models.JSONField(default=list, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
 class Endpoint(models.Model):
     """A URL checked on a schedule; holds its current state and streak counters."""
 
@@ -43,6 +73,16 @@ class Endpoint(models.Model):
     failure_threshold = models.PositiveIntegerField(default=3)
     recovery_threshold = models.PositiveIntegerField(default=2)
     is_active = models.BooleanField(default=True)
+    check_type = models.CharField(
+        max_length=10, choices=CheckType.choices, default=CheckType.HTTP
+    )
+    tls_warn_days = models.PositiveIntegerField(default=14)
+    json_path = models.CharField(max_length=500, blank=True, default="")
+    json_expected = models.CharField(max_length=500, blank=True, default="")
+    group = models.CharField(max_length=100, blank=True, default="")
+    notification_channels = models.ManyToManyField(
+        NotificationChannel, blank=True, related_name="endpoints"
+    )
 
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PENDING
@@ -58,6 +98,8 @@ class Endpoint(models.Model):
     status_changed_at = models.DateTimeField(null=True, blank=True)
     # Time of the first failure of the current streak (an incident starts there).
     failing_since = models.DateTimeField(null=True, blank=True)
+    # When the certificate seen by the last TLS check expires.
+    tls_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -188,3 +230,58 @@ class MaintenanceWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.starts_at:%Y-%m-%d %H:%M} - {self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class NotificationDelivery(models.Model):
+    """One message to one channel, stored with the change it tells of, sent later.
+
+    `key` names the event (`incident:12:opened`): one delivery per event and
+    channel whatever the number of workers.
+    """
+
+    channel = models.ForeignKey(
+        NotificationChannel, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    endpoint = models.ForeignKey(
+        Endpoint,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+    )
+    key = models.CharField(max_length=100)
+    event = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True, default="")
+    response_code = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "key"], name="monitoring_delivery_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="monitoring_delivery_due",
+                condition=models.Q(status="pending"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} -> {self.channel_id} ({self.status})"

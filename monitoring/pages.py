@@ -43,7 +43,7 @@ def endpoint_detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 @login_required
 def endpoint_new(request: HttpRequest) -> HttpResponse:
     _staff(request)
-    form = EndpointForm(data=request.POST or None)
+    form = EndpointForm.for_new(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             endpoint = services.endpoint_create(data=form.api_data())
@@ -86,3 +86,10 @@ def status_page(request: HttpRequest) -> HttpResponse:
             "now": timezone.now(),
         },
     )
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """Channels and stored deliveries (the page reads and writes them over REST)."""
+    _staff(request)
+    return render(request, "monitoring/notifications.html")

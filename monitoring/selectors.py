@@ -11,7 +11,15 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from monitoring import events
-from monitoring.models import CheckResult, CheckRollup, Endpoint, Incident, Status
+from monitoring.models import (
+    CheckResult,
+    CheckRollup,
+    Endpoint,
+    Incident,
+    NotificationChannel,
+    NotificationDelivery,
+    Status,
+)
 from realtime.selectors import current_seq
 
 WINDOWS = {
@@ -24,7 +32,11 @@ OK = (Status.UP, Status.DEGRADED)
 
 def endpoint_get(*, endpoint_id: int | str) -> Endpoint | None:
     try:
-        return Endpoint.objects.filter(pk=int(endpoint_id)).first()
+        return (
+            Endpoint.objects.prefetch_related("notification_channels")
+            .filter(pk=int(endpoint_id))
+            .first()
+        )
     except (ValueError, TypeError):
         return None
 
@@ -322,4 +334,17 @@ def public_status(
 
 
 def endpoints_all() -> list[Endpoint]:
-    return list(Endpoint.objects.all())
+    return list(Endpoint.objects.prefetch_related("notification_channels"))
+
+
+def channels_all() -> list[NotificationChannel]:
+    return list(NotificationChannel.objects.all())
+
+
+def deliveries_recent(*, limit: int = 100) -> list[NotificationDelivery]:
+    """The newest stored notifications with their channel."""
+    return list(
+        NotificationDelivery.objects.select_related("channel").order_by(
+            "-created_at", "-id"
+        )[:limit]
+    )

@@ -22,6 +22,24 @@ class EndpointInput(serializers.Serializer):
     failureThreshold = StrictIntegerField(required=False)
     recoveryThreshold = StrictIntegerField(required=False)
     isActive = serializers.BooleanField(required=False)
+    checkType = serializers.CharField(required=False)
+    tlsWarnDays = StrictIntegerField(required=False)
+    jsonPath = serializers.CharField(required=False, allow_blank=True)
+    jsonExpected = serializers.CharField(required=False, allow_blank=True)
+    group = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    notificationChannelIds = serializers.ListField(
+        child=StrictIntegerField(), required=False
+    )
+
+
+class ChannelInput(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=200)
+    kind = serializers.CharField(required=False)
+    url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    emails = serializers.ListField(
+        child=serializers.CharField(max_length=254), required=False, max_length=20
+    )
+    isDefault = serializers.BooleanField(required=False)
 
 
 class IncidentNotesInput(serializers.Serializer):

@@ -6,28 +6,45 @@ incidents and events; the checker only does HTTP and calls it.
 
 from __future__ import annotations
 
+import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, F, Min, Q, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 import realtime
 from monitoring import conf, events
-from monitoring.errors import EndpointNotFound, IncidentNotFound, MonitoringError
+from monitoring.errors import (
+    ChannelNotFound,
+    EndpointNotFound,
+    IncidentNotFound,
+    MonitoringError,
+)
 from monitoring.models import (
+    ChannelKind,
     CheckResult,
     CheckRollup,
+    CheckType,
+    DeliveryStatus,
     Endpoint,
     Incident,
     KeywordMode,
     MaintenanceWindow,
+    NotificationChannel,
+    NotificationDelivery,
     Status,
 )
+
+# `$.a.b[0].c`: the JSON path subset json checks accept.
+JSON_PATH = re.compile(r"^\$(\.[A-Za-z_][\w-]*|\[\d+\])+$")
 
 
 @dataclass(frozen=True)
@@ -249,8 +266,46 @@ def check_record(
         outcome=outcome,
         now=now,
     )
+    _notify_check(endpoint, check, previous, incidents, error=error, now=now)
     _publish_check(endpoint, check, previous, incidents)
     return check
+
+
+def _notify_check(
+    endpoint: Endpoint,
+    check: CheckResult,
+    previous: str,
+    incidents: _IncidentMove,
+    *,
+    error: str,
+    now: datetime,
+) -> None:
+    """Store the notifications this check calls for (sent later by the worker)."""
+    if incidents.started is not None:
+        _enqueue(
+            endpoint,
+            events.NOTIFY_INCIDENT_OPENED,
+            key=f"incident:{incidents.started.pk}:opened",
+            incident=incidents.started,
+            error=incidents.started.first_error,
+            now=now,
+        )
+    if incidents.resolved is not None:
+        _enqueue(
+            endpoint,
+            events.NOTIFY_INCIDENT_RESOLVED,
+            key=f"incident:{incidents.resolved.pk}:resolved",
+            incident=incidents.resolved,
+            now=now,
+        )
+    if endpoint.status == Status.DEGRADED and previous != Status.DEGRADED:
+        _enqueue(
+            endpoint,
+            events.NOTIFY_DEGRADED,
+            key=f"degraded:{check.pk}",
+            error=error,
+            now=now,
+        )
 
 
 # -- endpoints: create, edit, pause, delete --------------------------------------
@@ -274,7 +329,14 @@ FIELDS = {
     "failureThreshold": "failure_threshold",
     "recoveryThreshold": "recovery_threshold",
     "isActive": "is_active",
+    "checkType": "check_type",
+    "tlsWarnDays": "tls_warn_days",
+    "jsonPath": "json_path",
+    "jsonExpected": "json_expected",
+    "group": "group",
 }
+# Set after the endpoint is saved (a many-to-many field).
+CHANNEL_IDS = "notificationChannelIds"
 EXPECTED_STATUS_FIELDS = ("expected_status_min", "expected_status_max")
 
 
@@ -329,8 +391,29 @@ def _validate(endpoint: Endpoint) -> None:
     if not isinstance(endpoint.name, str) or not endpoint.name.strip():
         errors["name"] = "Required"
     parsed = urlparse(endpoint.url if isinstance(endpoint.url, str) else "")
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    if endpoint.check_type not in dict(CheckType.choices):
+        errors["checkType"] = "One of " + ", ".join(CheckType.values)
+    elif endpoint.check_type == CheckType.TCP:
+        try:
+            port = parsed.port
+        except ValueError:
+            port = None
+        if parsed.scheme != "tcp" or not parsed.hostname or not port:
+            errors["url"] = "Must look like tcp://host:port"
+    elif endpoint.check_type == CheckType.TLS:
+        if parsed.scheme != "https" or not parsed.netloc:
+            errors["url"] = "Must be an https:// URL"
+    elif parsed.scheme not in ("http", "https") or not parsed.netloc:
         errors["url"] = "Must be an http:// or https:// URL"
+    if endpoint.check_type == CheckType.JSON:
+        if not isinstance(endpoint.json_path, str) or not JSON_PATH.match(
+            endpoint.json_path
+        ):
+            errors["jsonPath"] = "Like $.status or $.checks[0].state"
+    if not isinstance(endpoint.group, str) or len(endpoint.group) > 100:
+        errors["group"] = "Text of at most 100 characters"
+    if not isinstance(endpoint.json_expected, str):
+        errors["jsonExpected"] = "Must be text"
     if endpoint.method not in dict(Endpoint.METHODS):
         errors["method"] = "One of " + ", ".join(dict(Endpoint.METHODS))
     if not isinstance(endpoint.headers, dict) or not all(
@@ -353,6 +436,7 @@ def _validate(endpoint: Endpoint) -> None:
     number("degraded_threshold_ms", "degradedThresholdMs", 1)
     number("failure_threshold", "failureThreshold", 1)
     number("recovery_threshold", "recoveryThreshold", 1)
+    number("tls_warn_days", "tlsWarnDays", 0)
     if (
         "timeoutSeconds" not in errors
         and "intervalSeconds" not in errors
@@ -376,12 +460,45 @@ def _get(endpoint_id: int | str) -> Endpoint:
         raise EndpointNotFound(f"Endpoint {endpoint_id} not found") from None
 
 
+def _channel_ids(value: Any) -> list[int]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        raise MonitoringError(
+            "Invalid endpoint", details={CHANNEL_IDS: "A list of channel ids"}
+        )
+    found = set(
+        NotificationChannel.objects.filter(pk__in=value).values_list("pk", flat=True)
+    )
+    missing = sorted(set(value) - found)
+    if missing:
+        raise MonitoringError(
+            "Invalid endpoint",
+            details={CHANNEL_IDS: f"No channel {', '.join(map(str, missing))}"},
+        )
+    return sorted(found)
+
+
 @transaction.atomic
 def endpoint_create(*, data: dict[str, Any], now: datetime | None = None) -> Endpoint:
-    """Create an endpoint from API fields; it is due for its first check at once."""
+    """Create an endpoint from API fields; it is due for its first check at once.
+
+    Without `notificationChannelIds` it notifies the default channels.
+    """
+    data = dict(data)
+    channels = data.pop(CHANNEL_IDS, None)
     endpoint = Endpoint(next_check_at=now or timezone.now())
     _apply(endpoint, data)
+    if channels is None:
+        channel_ids = list(
+            NotificationChannel.objects.filter(is_default=True).values_list(
+                "pk", flat=True
+            )
+        )
+    else:
+        channel_ids = _channel_ids(channels)
     endpoint.save()
+    endpoint.notification_channels.set(channel_ids)
     _publish_both(
         endpoint.pk, events.ENDPOINT_CREATED, events.endpoint_changed(endpoint)
     )
@@ -395,8 +512,12 @@ def endpoint_update(
     """Change an endpoint's settings (API field names); reschedules when needed."""
     now = now or timezone.now()
     endpoint = _get(endpoint_id)
+    data = dict(data)
+    channels = data.pop(CHANNEL_IDS, None)
     was_active, old_interval = endpoint.is_active, endpoint.interval_seconds
     _apply(endpoint, data)
+    if channels is not None:
+        endpoint.notification_channels.set(_channel_ids(channels))
     if endpoint.is_active and not was_active:
         endpoint.next_check_at = now
         endpoint.consecutive_failures = endpoint.consecutive_successes = 0
@@ -499,3 +620,224 @@ def checks_rollup(*, now: datetime | None = None, limit_hours: int = 1) -> int:
         rollup.save()
     deleted, _ = batch.delete()
     return deleted
+
+
+# -- notifications: channels, stored deliveries -------------------------------------
+
+CHANNEL_FIELDS = {"name": "name", "kind": "kind", "url": "url", "emails": "emails"}
+CHANNEL_FIELDS["isDefault"] = "is_default"
+MAX_EMAILS = 20
+_URL_IN_TEXT = re.compile(r"[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
+
+
+def _validate_channel(channel: NotificationChannel) -> None:
+    errors: dict[str, str] = {}
+    if not isinstance(channel.name, str) or not channel.name.strip():
+        errors["name"] = "Required"
+    elif len(channel.name) > 200:
+        errors["name"] = "At most 200 characters"
+    if channel.kind not in ChannelKind.values:
+        errors["kind"] = "One of " + ", ".join(ChannelKind.values)
+    elif channel.kind == ChannelKind.EMAIL:
+        channel.url = ""
+        emails = channel.emails
+        if not isinstance(emails, list) or not emails or len(emails) > MAX_EMAILS:
+            errors["emails"] = f"A list of 1 to {MAX_EMAILS} addresses"
+        else:
+            for email in emails:
+                try:
+                    validate_email(email)
+                except ValidationError:
+                    errors["emails"] = f"Not an email address: {str(email)[:100]}"
+                    break
+    else:
+        channel.emails = []
+        parsed = urlparse(channel.url if isinstance(channel.url, str) else "")
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            errors["url"] = "Must be an http:// or https:// URL"
+    if not isinstance(channel.is_default, bool):
+        errors["isDefault"] = "Must be true or false"
+    if errors:
+        raise MonitoringError("Invalid notification channel", details=errors)
+
+
+def _apply_channel(channel: NotificationChannel, data: dict[str, Any]) -> None:
+    unknown = {k: "Unknown field" for k in data if k not in CHANNEL_FIELDS}
+    if unknown:
+        raise MonitoringError("Unknown fields", details=unknown)
+    for key, value in data.items():
+        setattr(channel, CHANNEL_FIELDS[key], value)
+    _validate_channel(channel)
+
+
+def _channel(channel_id: int | str) -> NotificationChannel:
+    try:
+        return NotificationChannel.objects.select_for_update().get(pk=int(channel_id))
+    except (NotificationChannel.DoesNotExist, ValueError, TypeError):
+        raise ChannelNotFound(f"Channel {channel_id} not found") from None
+
+
+@transaction.atomic
+def channel_create(*, data: dict[str, Any]) -> NotificationChannel:
+    """A channel from `{name, kind, url}` or `{name, kind: "email", emails}`."""
+    channel = NotificationChannel()
+    _apply_channel(channel, data)
+    channel.save()
+    return channel
+
+
+@transaction.atomic
+def channel_update(
+    *, channel_id: int | str, data: dict[str, Any]
+) -> NotificationChannel:
+    channel = _channel(channel_id)
+    _apply_channel(channel, data)
+    channel.save()
+    return channel
+
+
+@transaction.atomic
+def channel_delete(*, channel_id: int | str) -> None:
+    """Delete a channel with its stored deliveries (and its endpoint links)."""
+    _channel(channel_id).delete()
+
+
+@transaction.atomic
+def channel_test(
+    *, channel_id: int | str, now: datetime | None = None
+) -> NotificationDelivery:
+    """Queue a test message to a channel (the worker sends it at once)."""
+    now = now or timezone.now()
+    channel = _channel(channel_id)
+    payload = events.notification(
+        events.NOTIFY_TEST, endpoint=None, link=_link(None), now=now
+    )
+    return NotificationDelivery.objects.create(
+        channel=channel,
+        key=f"test:{uuid.uuid4().hex}",
+        event=events.NOTIFY_TEST,
+        payload=payload,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def _link(endpoint: Endpoint | None) -> str:
+    base = str(conf.get("PUBLIC_URL")).rstrip("/")
+    if endpoint is None:
+        return f"{base}/monitoring/"
+    return f"{base}/monitoring/endpoints/{endpoint.pk}/"
+
+
+def _enqueue(
+    endpoint: Endpoint,
+    event: str,
+    *,
+    key: str,
+    now: datetime,
+    incident: Incident | None = None,
+    error: str = "",
+) -> None:
+    """One pending delivery per channel of the endpoint (inside the caller's transaction)."""
+    channels = list(endpoint.notification_channels.all())
+    if not channels:
+        return
+    payload = events.notification(
+        event,
+        endpoint=endpoint,
+        link=_link(endpoint),
+        now=now,
+        incident=incident,
+        error=error,
+    )
+    NotificationDelivery.objects.bulk_create(
+        [
+            NotificationDelivery(
+                channel=channel,
+                endpoint=endpoint,
+                key=key,
+                event=event,
+                payload=payload,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            for channel in channels
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def delivery_backoff(attempts: int) -> timedelta:
+    """Wait before the next try: 30 s, 1, 2, 4... min, at most an hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def deliveries_claim(*, now: datetime, limit: int) -> list[NotificationDelivery]:
+    """Claim due deliveries with one conditional UPDATE each (one sender per try).
+
+    The claim moves `next_attempt_at` past the longest send, so a worker that
+    dies mid-send leaves the delivery to be retried later, never lost.
+    """
+    lease = now + timedelta(seconds=3 * float(conf.get("NOTIFY_TIMEOUT")) + 30)
+    candidates = list(
+        NotificationDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+        )
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[: limit * 2]
+    )
+    claimed: list[int] = []
+    for pk in candidates:
+        if len(claimed) >= limit:
+            break
+        if NotificationDelivery.objects.filter(
+            pk=pk, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+        ).update(next_attempt_at=lease, attempts=F("attempts") + 1):
+            claimed.append(pk)
+    return list(
+        NotificationDelivery.objects.filter(pk__in=claimed)
+        .select_related("channel")
+        .order_by("next_attempt_at", "id")
+    )
+
+
+def scrub(text: str, secret: str = "") -> str:
+    """An error message without URLs (webhook URLs carry tokens)."""
+    if secret:
+        text = text.replace(secret, "[url]")
+    return _URL_IN_TEXT.sub("[url]", text)[:1000]
+
+
+@transaction.atomic
+def delivery_record(
+    *,
+    delivery_id: int,
+    ok: bool,
+    response_code: int | None = None,
+    error: str = "",
+    now: datetime | None = None,
+) -> NotificationDelivery | None:
+    """Mark a try: sent, or pending again after a backoff, or failed after the retry time."""
+    now = now or timezone.now()
+    delivery = (
+        NotificationDelivery.objects.select_for_update()
+        .select_related("channel")
+        .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+        .first()
+    )
+    if delivery is None:
+        return None
+    delivery.response_code = response_code
+    delivery.last_error = scrub(error, delivery.channel.url)
+    if ok:
+        delivery.status = DeliveryStatus.SENT
+        delivery.sent_at = now
+        delivery.last_error = ""
+    elif now - delivery.created_at >= timedelta(
+        hours=float(conf.get("NOTIFY_RETRY_HOURS"))
+    ):
+        delivery.status = DeliveryStatus.FAILED
+    else:
+        delivery.next_attempt_at = now + delivery_backoff(delivery.attempts)
+    delivery.save()
+    return delivery

@@ -47,6 +47,31 @@ urlpatterns = [
         name="monitoring-summary",
     ),
     path("api/status/", views.PublicStatusView.as_view(), name="monitoring-status-api"),
+    path(
+        "api/notification-channels/",
+        views.ChannelListView.as_view(),
+        name="monitoring-channels",
+    ),
+    path(
+        "api/notification-channels/<int:channel_id>/",
+        views.ChannelDetailView.as_view(),
+        name="monitoring-channel",
+    ),
+    path(
+        "api/notification-channels/<int:channel_id>/test/",
+        views.ChannelTestView.as_view(),
+        name="monitoring-channel-test",
+    ),
+    path(
+        "api/notification-deliveries/",
+        views.DeliveryListView.as_view(),
+        name="monitoring-deliveries",
+    ),
+    path(
+        "monitoring/notifications/",
+        pages.notifications,
+        name="monitoring-notifications",
+    ),
     path("monitoring/", pages.dashboard, name="monitoring-dashboard"),
     path(
         "monitoring/endpoints/new/", pages.endpoint_new, name="monitoring-endpoint-new"

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from monitoring import checker, events, selectors, services
 from monitoring.models import Endpoint
 from monitoring.serializers import (
+    ChannelInput,
     ChecksParams,
     EndpointInput,
     IncidentNotesInput,
@@ -207,3 +208,70 @@ class PublicStatusView(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(selectors.public_status())
+
+
+def _channel_input(request: Request, *, partial: bool) -> dict[str, Any]:
+    data = ChannelInput(data=request.data, partial=partial)
+    data.is_valid(raise_exception=True)
+    return dict(data.validated_data)
+
+
+class ChannelListView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        responses={status.HTTP_200_OK: dict}, summary="Notification channels"
+    )
+    def get(self, request: Request) -> Response:
+        return Response([events.channel_data(c) for c in selectors.channels_all()])
+
+    @extend_schema(
+        request=ChannelInput,
+        responses={status.HTTP_201_CREATED: dict},
+        summary="Add a channel: {name, kind, url} or {name, kind: email, emails}",
+    )
+    def post(self, request: Request) -> Response:
+        channel = services.channel_create(data=_channel_input(request, partial=False))
+        return Response(events.channel_data(channel), status=status.HTTP_201_CREATED)
+
+
+class ChannelDetailView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=ChannelInput, responses={status.HTTP_200_OK: dict})
+    def patch(self, request: Request, channel_id: int) -> Response:
+        channel = services.channel_update(
+            channel_id=channel_id, data=_channel_input(request, partial=True)
+        )
+        return Response(events.channel_data(channel))
+
+    @extend_schema(responses={status.HTTP_204_NO_CONTENT: None})
+    def delete(self, request: Request, channel_id: int) -> Response:
+        services.channel_delete(channel_id=channel_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChannelTestView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        request=None,
+        responses={status.HTTP_202_ACCEPTED: dict},
+        summary="Queue a test message to the channel",
+    )
+    def post(self, request: Request, channel_id: int) -> Response:
+        delivery = services.channel_test(channel_id=channel_id)
+        return Response(events.delivery_data(delivery), status=status.HTTP_202_ACCEPTED)
+
+
+class DeliveryListView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        responses={status.HTTP_200_OK: dict},
+        summary="The newest notifications with their state, newest first",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(
+            [events.delivery_data(d) for d in selectors.deliveries_recent()]
+        )

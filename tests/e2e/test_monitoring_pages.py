@@ -339,3 +339,48 @@ def test_indicator_shows_the_wait_before_the_next_reconnect(new_page, e2e_server
     expect(indicator).to_have_attribute("data-state", "live", timeout=15_000)
     expect(indicator).not_to_have_attribute("data-retry-in", re.compile(".*"))
     assert indicator.inner_text().strip() == "Live"
+
+
+def test_webhook_channel_from_the_staff_page_gets_the_incident(new_page, api, target):
+    from tests.monitoring.receiver import Receiver
+
+    receiver = Receiver().start()
+    page = new_page(user="admin")
+    channel_id = None
+    endpoint_id = None
+    try:
+        page.goto("/monitoring/notifications/")
+        page.fill("#channel-name", "Ops webhook")
+        page.select_option("#channel-kind", "webhook")
+        page.fill("#channel-url", receiver.url)
+        page.check("#channel-default")
+        page.click("#channel-add")
+        row = page.locator("#channel-list li", has_text="Ops webhook")
+        expect(row).to_be_visible()
+        channel_id = int(row.get_attribute("data-channel-id"))
+        target.set("error")
+        reply = api.post(
+            "/api/endpoints/",
+            json={"name": "Billing API", "url": target.url, "intervalSeconds": 600},
+        )
+        assert reply.status_code == 201, reply.text
+        endpoint_id = reply.json()["id"]
+        assert reply.json()["notificationChannelIds"] == [channel_id]
+        for _ in range(3):  # the third failure in a row opens the incident
+            api.post(f"/api/endpoints/{endpoint_id}/check-now/")
+        delivery = page.locator(
+            '#delivery-rows tr[data-event="incident.opened"]', has_text="Billing API"
+        )
+        expect(delivery).to_have_attribute("data-status", "sent", timeout=15_000)
+        expect(delivery).to_contain_text("Ops webhook")
+        assert receiver.bodies[0]["endpointName"] == "Billing API"
+        assert receiver.bodies[0]["event"] == "incident.opened"
+        # Times show in the viewer's zone, named.
+        assert page.locator("#viewer-zone").text_content() != "your time zone"
+        save_screenshot(page, "monitoring-notifications")
+    finally:
+        if endpoint_id is not None:
+            api.delete(f"/api/endpoints/{endpoint_id}/")
+        if channel_id is not None:
+            api.delete(f"/api/notification-channels/{channel_id}/")
+        receiver.stop()

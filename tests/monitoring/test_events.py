@@ -68,6 +68,8 @@ def test_admin_edit_is_published(admin_client):
         "failure_threshold": 3,
         "recovery_threshold": 2,
         "is_active": "on",
+        "check_type": "http",
+        "tls_warn_days": 14,
     }
     reply = admin_client.post(f"/admin/monitoring/endpoint/{ep.pk}/change/", form)
     assert reply.status_code == 302, reply.content[:2000]

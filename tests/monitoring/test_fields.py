@@ -8,11 +8,14 @@ from monitoring.serializers import EndpointInput
 
 
 def test_the_api_takes_exactly_the_editable_fields():
-    assert list(EndpointInput().fields) == list(services.FIELDS)
+    assert list(EndpointInput().fields) == [*services.FIELDS, services.CHANNEL_IDS]
 
 
 def test_the_page_form_edits_exactly_the_editable_fields():
-    assert set(EndpointForm().fields) == set(services.FIELDS.values())
+    assert set(EndpointForm().fields) == {
+        *services.FIELDS.values(),
+        "notification_channels",
+    }
 
 
 def test_the_admin_edits_the_editable_fields_in_their_order():
@@ -32,4 +35,9 @@ def test_the_admin_edits_the_editable_fields_in_their_order():
         "failure_threshold",
         "recovery_threshold",
         "is_active",
+        "check_type",
+        "tls_warn_days",
+        "json_path",
+        "json_expected",
+        "group",
     )

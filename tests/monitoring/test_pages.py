@@ -46,6 +46,8 @@ FORM = {
     "failure_threshold": "3",
     "recovery_threshold": "2",
     "is_active": "on",
+    "check_type": "http",
+    "tls_warn_days": "14",
     "headers": '{"Accept": "text/html"}',
     "body": "",
 }
@@ -72,3 +74,14 @@ def test_add_and_edit_forms_publish_events(client, staff):
         .order_by("seq")
         .values_list("event", flat=True)
     ) == ["endpoint:created", "endpoint:updated", "endpoint:deleted"]
+
+
+def test_notifications_page_is_for_staff(client, staff, make_user):
+    assert client.get("/monitoring/notifications/").status_code == 302
+    client.force_login(make_user("pat"))
+    assert client.get("/monitoring/notifications/").status_code == 403
+    client.force_login(staff)
+    page = client.get("/monitoring/notifications/")
+    assert page.status_code == 200
+    assert b'id="channel-form"' in page.content and b"delivery-rows" in page.content
+    assert b"/monitoring/notifications/" in client.get("/monitoring/").content
