@@ -360,6 +360,8 @@ MONITOR = {
     # Notifications: seconds a send may take, and how long one is retried.
     "NOTIFY_TIMEOUT": env_float("MONITOR_NOTIFY_TIMEOUT", 10),
     "NOTIFY_RETRY_HOURS": env_float("MONITOR_NOTIFY_RETRY_HOURS", 25),
+    # TLS checks trust the system's store, plus this CA file when set.
+    "TLS_CA_FILE": os.environ.get("MONITOR_TLS_CA_FILE", ""),
 }
 
 # Email (monitoring notifications). The console backend prints them under

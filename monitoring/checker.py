@@ -11,12 +11,15 @@ claiming and lets the checks in flight finish.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlparse
 
 import httpx
 from channels.db import database_sync_to_async
@@ -24,7 +27,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from monitoring import conf, notify, selectors, services
-from monitoring.models import CheckResult, Endpoint, NotificationDelivery
+from monitoring.models import CheckResult, CheckType, Endpoint, NotificationDelivery
 from monitoring.services import CheckOutcome, EndpointNotFound
 
 logger = logging.getLogger(__name__)
@@ -59,8 +62,91 @@ def claim_due(*, now: datetime, limit: int) -> list[tuple[Endpoint, datetime]]:
     return claimed
 
 
+def tls_context() -> ssl.SSLContext:
+    """The system's trust store, plus `MONITOR["TLS_CA_FILE"]` when set."""
+    context = ssl.create_default_context()
+    extra = conf.get("TLS_CA_FILE")
+    if extra:
+        context.load_verify_locations(cafile=extra)
+    return context
+
+
+def _elapsed(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
+
+
+def _failure(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+async def perform_tcp_check(endpoint: Endpoint) -> CheckOutcome:
+    """UP when a TCP connection to tcp://host:port opens within the timeout."""
+    parsed = urlparse(endpoint.url)
+    started = time.perf_counter()
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(parsed.hostname, parsed.port),
+            endpoint.timeout_seconds,
+        )
+    except TimeoutError:
+        return CheckOutcome(error=f"Timed out after {endpoint.timeout_seconds:g} s")
+    except OSError as exc:
+        return CheckOutcome(error=_failure(exc))
+    elapsed = _elapsed(started)
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return CheckOutcome(response_time=elapsed)
+
+
+async def perform_tls_check(endpoint: Endpoint) -> CheckOutcome:
+    """A TLS handshake with certificate and host name verification; the expiry seen."""
+    parsed = urlparse(endpoint.url)
+    started = time.perf_counter()
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(
+                parsed.hostname,
+                parsed.port or 443,
+                ssl=tls_context(),
+                server_hostname=parsed.hostname,
+            ),
+            endpoint.timeout_seconds,
+        )
+    except TimeoutError:
+        return CheckOutcome(error=f"Timed out after {endpoint.timeout_seconds:g} s")
+    except ssl.SSLCertVerificationError as exc:
+        return CheckOutcome(
+            error=f"Certificate not valid: {exc.verify_message or exc.reason}"
+        )
+    except (OSError, ssl.SSLError) as exc:
+        return CheckOutcome(error=_failure(exc))
+    elapsed = _elapsed(started)
+    cert = writer.get_extra_info("peercert") or {}
+    writer.close()
+    with contextlib.suppress(OSError, ssl.SSLError):
+        await writer.wait_closed()
+    expires = None
+    if cert.get("notAfter"):
+        expires = datetime.fromtimestamp(
+            ssl.cert_time_to_seconds(cert["notAfter"]), tz=UTC
+        )
+    return CheckOutcome(response_time=elapsed, tls_expires_at=expires)
+
+
 async def perform_check(client: httpx.AsyncClient, endpoint: Endpoint) -> CheckOutcome:
-    """One HTTP request; any failure to get an answer becomes `error`."""
+    """One check of the endpoint's type; any failure to get an answer becomes `error`."""
+    if endpoint.check_type == CheckType.TCP:
+        return await perform_tcp_check(endpoint)
+    if endpoint.check_type == CheckType.TLS:
+        return await perform_tls_check(endpoint)
+    return await perform_http_check(client, endpoint)
+
+
+async def perform_http_check(
+    client: httpx.AsyncClient, endpoint: Endpoint
+) -> CheckOutcome:
+    """One HTTP request (http and json checks)."""
     started = time.perf_counter()
     try:
         response = await client.request(
@@ -77,7 +163,8 @@ async def perform_check(client: httpx.AsyncClient, endpoint: Endpoint) -> CheckO
             error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         )
     elapsed = round((time.perf_counter() - started) * 1000)
-    body = response.text[:MAX_BODY] if endpoint.keyword_mode else None
+    wants_body = endpoint.keyword_mode or endpoint.check_type == CheckType.JSON
+    body = response.text[:MAX_BODY] if wants_body else None
     return CheckOutcome(
         status_code=response.status_code, response_time=elapsed, body=body
     )

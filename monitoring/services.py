@@ -6,6 +6,7 @@ incidents and events; the checker only does HTTP and calls it.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -55,6 +56,8 @@ class CheckOutcome:
     response_time: int | None = None  # milliseconds
     error: str = ""
     body: str | None = None
+    # TLS checks: when the certificate the server showed expires.
+    tls_expires_at: datetime | None = None
 
 
 def _publish_both(endpoint_id: int, event: str, data: Any) -> None:
@@ -71,8 +74,76 @@ def in_maintenance(endpoint: Endpoint, now: datetime) -> bool:
     ).exists()
 
 
-def classify(endpoint: Endpoint, outcome: CheckOutcome) -> tuple[str, str, bool]:
+def json_lookup(document: Any, path: str) -> Any:
+    """The value at `$.a.b[0]` in a parsed JSON document; KeyError when absent."""
+    value = document
+    for name, index in re.findall(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]", path[1:]):
+        if name:
+            if not isinstance(value, dict) or name not in value:
+                raise KeyError(name)
+            value = value[name]
+        else:
+            if not isinstance(value, list) or int(index) >= len(value):
+                raise KeyError(index)
+            value = value[int(index)]
+    return value
+
+
+def _json_text(value: Any) -> str:
+    """A JSON value as jsonExpected is written: strings bare, the rest as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _classify_json(endpoint: Endpoint, body: str | None) -> str:
+    """The reason a JSON check fails, or "" when the value is the expected one."""
+    try:
+        document = json.loads(body or "")
+    except ValueError:
+        return "Body is not JSON"
+    try:
+        value = json_lookup(document, endpoint.json_path)
+    except KeyError:
+        return f"{endpoint.json_path} not found"
+    text = _json_text(value)
+    if text != endpoint.json_expected:
+        return (
+            f"{endpoint.json_path} is {text[:100]} (expected {endpoint.json_expected})"
+        )
+    return ""
+
+
+def _classify_tls(
+    endpoint: Endpoint, outcome: CheckOutcome, now: datetime
+) -> tuple[str, str]:
+    expires = outcome.tls_expires_at
+    if expires is None:
+        return Status.DOWN, "No certificate"
+    if expires <= now:
+        return Status.DOWN, f"Certificate expired on {expires:%Y-%m-%d %H:%M} UTC"
+    if expires - now <= timedelta(days=endpoint.tls_warn_days):
+        days = (expires - now).days
+        return (
+            Status.DEGRADED,
+            f"Certificate expires in {days} days ({expires:%Y-%m-%d %H:%M} UTC)",
+        )
+    return Status.UP, ""
+
+
+def classify(
+    endpoint: Endpoint, outcome: CheckOutcome, now: datetime | None = None
+) -> tuple[str, str, bool]:
     """One check on its own: (status, error message, answered but slow)."""
+    slow = (
+        outcome.response_time is not None
+        and outcome.response_time > endpoint.degraded_threshold_ms
+    )
+    if endpoint.check_type in (CheckType.TCP, CheckType.TLS):
+        if outcome.error:
+            return Status.DOWN, outcome.error, False
+        if endpoint.check_type == CheckType.TCP:
+            return Status.UP, "", slow
+        status, error = _classify_tls(endpoint, outcome, now or timezone.now())
+        return status, error, slow and status != Status.DOWN
     if outcome.error or outcome.status_code is None:
         return Status.DOWN, outcome.error or "No response", False
     if not endpoint.expects(outcome.status_code):
@@ -82,10 +153,10 @@ def classify(endpoint: Endpoint, outcome: CheckOutcome) -> tuple[str, str, bool]
             f"(expected {endpoint.expected_status})",
             False,
         )
-    slow = (
-        outcome.response_time is not None
-        and outcome.response_time > endpoint.degraded_threshold_ms
-    )
+    if endpoint.check_type == CheckType.JSON:
+        problem = _classify_json(endpoint, outcome.body)
+        if problem:
+            return Status.DOWN, problem, False
     if endpoint.keyword and endpoint.keyword_mode:
         found = endpoint.keyword in (outcome.body or "")
         if endpoint.keyword_mode == KeywordMode.CONTAINS and not found:
@@ -102,7 +173,7 @@ def _judge(
 
     A run of slow answers makes an UP check DEGRADED (`SLOW_STREAK` in a row).
     """
-    status, error, slow = classify(endpoint, outcome)
+    status, error, slow = classify(endpoint, outcome, now)
     answered = status != Status.DOWN
     endpoint.consecutive_slow = endpoint.consecutive_slow + 1 if slow else 0
     if status == Status.UP and endpoint.consecutive_slow >= conf.get("SLOW_STREAK"):
@@ -200,6 +271,8 @@ def _save_state(
     endpoint.last_status_code = outcome.status_code
     endpoint.last_response_time = outcome.response_time
     endpoint.last_error = error[:2000]
+    if endpoint.check_type == CheckType.TLS and outcome.tls_expires_at is not None:
+        endpoint.tls_expires_at = outcome.tls_expires_at
     if endpoint.is_active:
         endpoint.next_check_at = now + timedelta(
             seconds=_next_delay(endpoint, answered)

@@ -1,6 +1,7 @@
 /* /monitoring/: one card per endpoint, live over /ws/monitoring/ (or polling). */
 import { api, el } from "../realtime/helpers.js";
 import * as M from "./common.js";
+import { formatTime } from "./time.js";
 
 var grid = document.getElementById("endpoint-grid");
 var endpoints = {}; // id -> summary data
@@ -77,7 +78,7 @@ function renderIncidents(list) {
     var row = el("div", { className: "mon-incident", "data-incident-id": i.id });
     var link = el("a", { href: "/monitoring/endpoints/" + i.endpointId + "/" }, i.endpointName);
     row.appendChild(link);
-    row.appendChild(el("span", { className: "muted" }, " down since " + new Date(i.startedAt).toLocaleString() +
+    row.appendChild(el("span", { className: "muted" }, " down since " + formatTime(i.startedAt) +
       (i.firstError ? " · " + i.firstError : "")));
     box.appendChild(row);
   });

@@ -1,6 +1,7 @@
 /* /monitoring/endpoints/<id>/: response-time chart (uPlot), history, incidents. */
 import { api, el } from "../realtime/helpers.js";
 import * as M from "./common.js";
+import { formatTime, localizeTimes } from "./time.js";
 
 var root = document.getElementById("endpoint-detail");
 var id = root.getAttribute("data-endpoint-id");
@@ -32,7 +33,7 @@ function drawChart() {
 
 function addRow(c, atTop) {
   var tr = el("tr", { "data-status": c.status });
-  tr.appendChild(el("td", {}, new Date(c.checkedAt).toLocaleString()));
+  tr.appendChild(el("td", {}, [el("time", { datetime: c.checkedAt }, formatTime(c.checkedAt))]));
   var td = el("td");
   td.appendChild(el("span", { className: "pill", "data-status": c.status }, c.status));
   tr.appendChild(td);
@@ -129,3 +130,6 @@ Array.prototype.forEach.call(document.querySelectorAll(".save-notes"), function 
     }, function (err) { M.toast("error", (err && err.message) || "Could not save"); });
   });
 });
+
+// Server-rendered times (incidents, certificate expiry) in the viewer's zone too.
+localizeTimes(document);

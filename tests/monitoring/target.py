@@ -21,6 +21,8 @@ class Target:
         self.mode = "ok"
         self.delay = delay
         self.hits = 0
+        # When set, every answer is this JSON text (json checks).
+        self.json_body: bytes | None = None
         self.entered = threading.Event()
         self.release = threading.Event()
         self.server: ThreadingHTTPServer | None = None
@@ -43,8 +45,13 @@ class Target:
                     target.release.wait(30)
                 status = 500 if mode == "error" else 200
                 body = BODY_NO_KEYWORD if mode == "nokeyword" else BODY_OK
+                if target.json_body is not None:
+                    body = target.json_body
                 self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
+                self.send_header(
+                    "Content-Type",
+                    "text/plain" if target.json_body is None else "application/json",
+                )
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
