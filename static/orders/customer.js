@@ -39,6 +39,14 @@ function paintItems() {
     ]));
   });
   $("order-total").textContent = Cafe.won(order.totalAmount);
+  $("order-paid").textContent = paidText(order);
+}
+
+function paidText(order) {
+  if (order.payType === "CELL") return "Paid from " + (order.cellInfo ? order.cellInfo.name : "a cell") + "'s points";
+  if (order.payType === "CARD") return "Paying by card";
+  if (order.payType === "CASH") return "Paying in cash";
+  return "";
 }
 
 function announceReady() {
