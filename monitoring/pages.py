@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from monitoring import selectors, services
 from monitoring.forms import EndpointForm
+from monitoring.models import Status
 from realtime.errors import DomainError
 
 
@@ -93,3 +94,38 @@ def notifications(request: HttpRequest) -> HttpResponse:
     """Channels and stored deliveries (the page reads and writes them over REST)."""
     _staff(request)
     return render(request, "monitoring/notifications.html")
+
+
+BADGE_COLOURS = {
+    Status.UP: "#15803d",
+    Status.DEGRADED: "#b45309",
+    Status.DOWN: "#b91c1c",
+    Status.PENDING: "#57534e",
+}
+BADGE_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" \
+role="img" aria-label="uptime: {value}"><title>uptime: {value}</title>\
+<rect width="{width}" height="20" rx="3" fill="#555"/>\
+<rect x="52" width="{right}" height="20" rx="3" fill="{colour}"/>\
+<rect x="52" width="4" height="20" fill="{colour}"/>\
+<g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">\
+<text x="7" y="14">uptime</text><text x="58" y="14">{value}</text></g></svg>"""
+
+
+def status_badge(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    """An SVG uptime badge, public only for endpoints shown on the status page."""
+    data = selectors.badge(endpoint_id=endpoint_id)
+    if data is None:
+        return HttpResponse("Not found", status=HTTPStatus.NOT_FOUND)
+    uptime = data["uptime30d"]
+    # Only numbers and fixed words go into the SVG: no user text to escape.
+    value = f"{uptime:.2f}%" if uptime is not None else str(data["status"]).lower()
+    right = 12 + 7 * len(value)
+    svg = BADGE_SVG.format(
+        width=52 + right,
+        right=right,
+        value=value,
+        colour=BADGE_COLOURS.get(data["status"], "#57534e"),
+    )
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=60"
+    return response

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 
 from monitoring import events
@@ -288,39 +289,147 @@ def summary(*, now: datetime | None = None) -> dict[str, Any]:
     }
 
 
+STATUS_DAYS = 90
+HISTORY_DAYS = 14
+
+
+def _overall(states: set[str]) -> str:
+    if Status.DOWN in states:
+        return "MAJOR_OUTAGE" if states == {Status.DOWN} else "PARTIAL_OUTAGE"
+    if Status.DEGRADED in states:
+        return "DEGRADED"
+    return "OPERATIONAL"
+
+
+def _day_level(uptime_value: float | None, incidents: int) -> str:
+    """The colour of a day's segment."""
+    if uptime_value is None:
+        return "down" if incidents else "nodata"
+    if uptime_value >= 99.5 and not incidents:
+        return "up"
+    if uptime_value >= 95:
+        return "degraded"
+    return "down"
+
+
+def daily_uptimes(
+    endpoint_ids: list[int], *, first_day: date
+) -> dict[int, dict[date, tuple[int, int]]]:
+    """(checks, good checks) per endpoint and UTC day from `first_day`, in two queries."""
+    since = datetime.combine(first_day, time.min, tzinfo=UTC)
+    result: dict[int, dict[date, tuple[int, int]]] = {pk: {} for pk in endpoint_ids}
+    if not endpoint_ids:
+        return result
+    raw = (
+        CheckResult.objects.filter(
+            endpoint_id__in=endpoint_ids, checked_at__gte=since, in_maintenance=False
+        )
+        .annotate(day=TruncDate("checked_at", tzinfo=UTC))
+        .order_by()
+        .values("endpoint_id", "day")
+        .annotate(total=Count("id"), good=Count("id", filter=Q(status__in=OK)))
+    )
+    for row in raw:
+        result[row["endpoint_id"]][row["day"]] = (row["total"], row["good"])
+    rolled = (
+        CheckRollup.objects.filter(endpoint_id__in=endpoint_ids, hour__gte=since)
+        .annotate(day=TruncDate("hour", tzinfo=UTC))
+        .order_by()
+        .values("endpoint_id", "day")
+        .annotate(total=Sum("total"), up=Sum("up"), degraded=Sum("degraded"))
+    )
+    for row in rolled:
+        total, good = result[row["endpoint_id"]].get(row["day"], (0, 0))
+        result[row["endpoint_id"]][row["day"]] = (
+            total + (row["total"] or 0),
+            good + (row["up"] or 0) + (row["degraded"] or 0),
+        )
+    return result
+
+
+def _incident_days(
+    incident: Incident, *, first_day: date, today: date
+) -> Iterator[date]:
+    """The UTC days an incident covers within the bar."""
+    day = max(incident.started_at.astimezone(UTC).date(), first_day)
+    last = (
+        incident.resolved_at.astimezone(UTC).date() if incident.resolved_at else today
+    )
+    while day <= min(last, today):
+        yield day
+        day += timedelta(days=1)
+
+
 def public_status(
-    *, now: datetime | None = None, open_now: list[Incident] | None = None
+    *,
+    now: datetime | None = None,
+    open_now: list[Incident] | None = None,
+    days: int = STATUS_DAYS,
 ) -> dict[str, Any]:
     """The public status page: names and states only (no URLs, no errors).
 
+    Per endpoint a bar of `days` UTC days (uptime and incidents of each), the
+    incidents of the last HISTORY_DAYS with their notes, endpoints by group.
+    A fixed number of queries whatever the number of endpoints.
     `open_now`: the open incidents, when the caller has read them already.
     """
     now = now or timezone.now()
     if open_now is None:
         open_now = open_incidents()
-    active = list(Endpoint.objects.filter(is_active=True))
-    month = uptimes_batch(
-        [e.pk for e in active], now=now, windows={"30d": WINDOWS["30d"]}
+    active = sorted(
+        Endpoint.objects.filter(is_active=True),
+        key=lambda e: (e.group != "", e.group.lower(), e.name.lower(), e.pk),
     )
-    states = {e.status for e in active}
-    if Status.DOWN in states:
-        overall = "MAJOR_OUTAGE" if states == {Status.DOWN} else "PARTIAL_OUTAGE"
-    elif Status.DEGRADED in states:
-        overall = "DEGRADED"
-    else:
-        overall = "OPERATIONAL"
-    return {
-        "overall": overall,
-        "endpoints": [
+    ids = [e.pk for e in active]
+    month = uptimes_batch(ids, now=now, windows={"30d": WINDOWS["30d"]})
+    today = now.astimezone(UTC).date()
+    first_day = today - timedelta(days=days - 1)
+    daily = daily_uptimes(ids, first_day=first_day)
+    recent = list(
+        Incident.objects.filter(endpoint__is_active=True, started_at__lte=now)
+        .filter(
+            Q(resolved_at__isnull=True)
+            | Q(resolved_at__gte=datetime.combine(first_day, time.min, tzinfo=UTC))
+        )
+        .select_related("endpoint")
+        .order_by("-started_at", "-id")
+    )
+    by_day: dict[tuple[int, date], list[Incident]] = {}
+    for incident in recent:
+        for day in _incident_days(incident, first_day=first_day, today=today):
+            by_day.setdefault((incident.endpoint_id, day), []).append(incident)
+    endpoints = []
+    for e in active:
+        bar = []
+        for offset in range(days):
+            day = first_day + timedelta(days=offset)
+            total, good = daily[e.pk].get(day, (0, 0))
+            value = round(100.0 * good / total, 3) if total else None
+            incidents = by_day.get((e.pk, day), [])
+            bar.append(
+                {
+                    "date": day.isoformat(),
+                    "uptime": value,
+                    "incidents": len(incidents),
+                    "level": _day_level(value, len(incidents)),
+                }
+            )
+        endpoints.append(
             {
                 "id": e.pk,
                 "name": e.name,
+                "group": e.group,
                 "status": e.status,
                 "uptime30d": month[e.pk]["30d"],
+                "uptime90d": _mean_uptime(daily[e.pk]),
                 "lastCheckedAt": events.iso(e.last_checked_at),
+                "days": bar,
             }
-            for e in active
-        ],
+        )
+    history_since = now - timedelta(days=HISTORY_DAYS)
+    return {
+        "overall": _overall({e.status for e in active}),
+        "endpoints": endpoints,
         "openIncidents": [
             {
                 "id": i.pk,
@@ -328,9 +437,39 @@ def public_status(
                 "startedAt": events.iso(i.started_at),
             }
             for i in open_now
+            if i.endpoint.is_active
         ],
+        "incidentHistory": [
+            {
+                "id": i.pk,
+                "endpointName": i.endpoint.name,
+                "startedAt": events.iso(i.started_at),
+                "resolvedAt": events.iso(i.resolved_at),
+                "durationSeconds": i.duration_seconds(now),
+                "notes": i.notes,
+            }
+            for i in recent
+            if i.resolved_at is None or i.resolved_at >= history_since
+        ],
+        "days": days,
         "timestamp": events.iso(now),
     }
+
+
+def _mean_uptime(days: dict[date, tuple[int, int]]) -> float | None:
+    total = sum(t for t, _ in days.values())
+    good = sum(g for _, g in days.values())
+    return round(100.0 * good / total, 3) if total else None
+
+
+def badge(*, endpoint_id: int, now: datetime | None = None) -> dict[str, Any] | None:
+    """Status and 30-day uptime of an endpoint shown on the status page, else None."""
+    endpoint = Endpoint.objects.filter(pk=endpoint_id, is_active=True).first()
+    if endpoint is None:
+        return None
+    now = now or timezone.now()
+    month = uptimes_batch([endpoint.pk], now=now, windows={"30d": WINDOWS["30d"]})
+    return {"status": endpoint.status, "uptime30d": month[endpoint.pk]["30d"]}
 
 
 def endpoints_all() -> list[Endpoint]:

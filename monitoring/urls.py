@@ -87,4 +87,9 @@ urlpatterns = [
         name="monitoring-endpoint-edit",
     ),
     path("status/", pages.status_page, name="monitoring-status"),
+    path(
+        "status/badge/<int:endpoint_id>.svg",
+        pages.status_badge,
+        name="monitoring-status-badge",
+    ),
 ]

@@ -186,10 +186,44 @@ def test_public_status_page_loads_without_login(new_page, api, target, endpoint)
     page.goto("/status/")
     assert page.url.endswith("/status/")
     page.wait_for_selector("#status-overall")
-    assert "Checkout API" in page.locator("#status-services").text_content()
+    assert "Checkout API" in page.locator(".status-services").first.text_content()
     assert "Checkout API is down" in page.locator("#status-incidents").text_content()
     assert target.url not in page.content()
     save_screenshot(page, "status")
+
+
+def test_status_page_bar_detail_on_tap_and_times_in_the_viewers_zone(
+    browser, e2e_server, api, target, endpoint
+):
+    target.set("error")
+    for _ in range(3):  # the third failure opens an incident
+        api.post(f"/api/endpoints/{endpoint['id']}/check-now/")
+    context = browser.new_context(
+        base_url=e2e_server.base,
+        timezone_id="America/New_York",
+        viewport=PHONE,
+        has_touch=True,
+    )
+    try:
+        page = context.new_page()
+        page.goto("/status/")
+        row = page.locator(f'.status-service[data-endpoint-id="{endpoint["id"]}"]')
+        segments = row.locator(".status-bar i")
+        expect(segments).to_have_count(90)
+        expect(segments.last).to_have_attribute("data-level", "down")
+        segments.last.tap()
+        detail = row.locator(".status-day-detail")
+        expect(detail).to_be_visible()
+        expect(detail).to_contain_text("(UTC day)")
+        expect(detail).to_contain_text("incident")
+        expect(page.locator("#viewer-zone")).to_have_text("America/New_York")
+        since = page.locator("#status-incidents time").first
+        expect(since).to_have_text(re.compile(r"\b(EST|EDT)$"))
+        history = page.locator("#status-history")
+        expect(history).to_contain_text("Checkout API")
+        expect(history).to_contain_text("ongoing")
+    finally:
+        context.close()
 
 
 def sent(page: Any, event: str) -> int:

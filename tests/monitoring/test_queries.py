@@ -100,9 +100,9 @@ def test_pages_and_lists_use_a_fixed_number_of_queries(
     with django_assert_max_num_queries(5):
         reply = client.get("/api/endpoints/")
     assert len(reply.json()) == count
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         page = client.get("/status/")
     assert page.content.count(b"Service ") >= count
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         reply = client.get("/api/status/")
     assert len(reply.json()["endpoints"]) == count
