@@ -129,11 +129,17 @@ class ChatConsumer(RealtimeConsumer):
 
     def deliver(self, room: str, seq: int | None, event: str, text: str) -> None:
         if event == chat_events.MEMBER_REMOVED and self._removes_me(text):
-            self.queue_close(
-                CloseCode.FORBIDDEN,
-                "You are no longer a member of this chat",
-                ErrorCode.UNAUTHORIZED,
-            )
+            if room == self.room:
+                self.queue_close(
+                    CloseCode.FORBIDDEN,
+                    "You are no longer a member of this chat",
+                    ErrorCode.UNAUTHORIZED,
+                )
+                return
+            # Another session this socket follows: tell the page, then stop
+            # following it (its next events are not for this user).
+            super().deliver(room, seq, event, text)
+            self.after_queue(lambda: self.leave(room))
             return
         super().deliver(room, seq, event, text)
 

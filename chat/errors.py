@@ -15,6 +15,10 @@ class ChatCode(Code):
 
     # Editing or deleting someone else's message.
     NOT_THE_AUTHOR = "NOT_THE_AUTHOR", HTTPStatus.FORBIDDEN
+    # Renaming or changing the members of a group one did not create.
+    NOT_THE_CREATOR = "NOT_THE_CREATOR", HTTPStatus.FORBIDDEN
+    # Renaming, adding to or leaving a direct chat of two people.
+    DIRECT_CHAT = "DIRECT_CHAT", HTTPStatus.CONFLICT
     # Editing a message that was deleted.
     MESSAGE_DELETED = "MESSAGE_DELETED", HTTPStatus.CONFLICT
 

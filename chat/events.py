@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from chat.rooms import CHAT
+from chat.rooms import CHAT, CHAT_USER
 
 MESSAGE_CREATED = "message:created"
 # An edit: the whole message as it now is (with `editedAt`).
@@ -17,6 +17,15 @@ TYPING = "typing"
 MESSAGE_READ = "message:read"
 # A member was removed: their open sockets on the session are closed 4403.
 MEMBER_REMOVED = "member:removed"
+# A member was added: `{sessionId, user}` to the session's room.
+MEMBER_ADDED = "member:added"
+# A session's title or members changed: `{sessionId, title, members}` to the
+# session's room and to each member's `chatuser` room.
+SESSION_UPDATED = "session:updated"
+# To a user's `chatuser` room: a session they are now in (as the session list
+# shows it), or one they left or were removed from (`{sessionId}`).
+SESSION_ADDED = "session:added"
+SESSION_REMOVED = "session:removed"
 # Direct replies on the chat socket (matched by `ref`).
 MESSAGE_SENT = "message_sent"
 READ_SUCCESS = "read_success"
@@ -70,6 +79,24 @@ class MemberData(TypedDict):
 
 def room_of(session_id: Any) -> str:
     return CHAT.room_name(session_id)
+
+
+def user_room(user_id: Any) -> str:
+    return CHAT_USER.room_name(user_id)
+
+
+class SessionUpdatedData(TypedDict):
+    sessionId: int
+    title: str
+    members: list[UserData]
+
+
+def session_updated_data(session: Any, members: list[Any]) -> SessionUpdatedData:
+    return {
+        "sessionId": session.pk,
+        "title": session.title,
+        "members": [user_data(u) for u in members],
+    }
 
 
 def user_data(user: Any) -> UserData:

@@ -17,8 +17,18 @@ class ChatSession(models.Model):
         related_name="created_chat_sessions",
     )
     created = models.DateTimeField(auto_now_add=True)
+    # A direct chat of two people: "<lower user id>:<higher user id>", unique,
+    # so opening it twice (even at once) finds the same session.
+    direct_key = models.CharField(
+        max_length=50, null=True, blank=True, unique=True, editable=False
+    )
+
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_direct(self) -> bool:
+        return self.direct_key is not None
 
 
 class ChatMember(models.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -25,7 +26,9 @@ def session_detail(*, session: ChatSession, user: Any) -> dict[str, Any]:
     entries = _sessions_of(user, session_id=session.pk)
     if entries:
         return entries[0]
-    return session_data(session, _members_of([session.pk]).get(session.pk, []), 0)
+    return session_data(
+        session, _members_of([session.pk]).get(session.pk, []), 0, viewer=user
+    )
 
 
 def _sessions_of(user: Any, *, session_id: int | None = None) -> list[dict[str, Any]]:
@@ -65,7 +68,7 @@ def _sessions_of(user: Any, *, session_id: int | None = None) -> list[dict[str, 
         ).select_related("author")
     }
     return [
-        session_data(s, members.get(s.pk, []), s.unread, last.get(s.pk))
+        session_data(s, members.get(s.pk, []), s.unread, last.get(s.pk), viewer=user)
         for s in sessions
     ]
 
@@ -81,6 +84,7 @@ def _members_of(session_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         result.setdefault(member.session_id, []).append(
             {
                 **events.user_data(member.user),
+                "username": member.user.get_username(),
                 "lastReadMessageId": member.last_read_message_id,
             }
         )
@@ -92,10 +96,18 @@ def session_data(
     members: list[dict[str, Any]],
     unread: int,
     last_message: ChatMessage | None = None,
+    *,
+    viewer: Any = None,
 ) -> dict[str, Any]:
+    title = session.title
+    if session.is_direct and viewer is not None:
+        # A direct chat is called after the other person, for each of the two.
+        others = [m["name"] for m in members if m["id"] != viewer.pk]
+        title = others[0] if others else title
     return {
         "id": session.pk,
-        "title": session.title,
+        "title": title,
+        "isDirect": session.is_direct,
         "creatorId": session.creator_id,
         "created": session.created.isoformat(),
         "members": members,
@@ -136,3 +148,24 @@ def message_history(
         "hasMore": has_more,
         "seq": seq,
     }
+
+
+USER_SEARCH_LIMIT = 20
+
+
+def user_search(*, user: Any, query: str, limit: int = USER_SEARCH_LIMIT) -> list[Any]:
+    """Active users other than `user` whose username or name contains `query`.
+
+    Answers `{id, name, username}` only: never an email or other account data.
+    """
+    rows = get_user_model().objects.filter(is_active=True).exclude(pk=user.pk)
+    for word in query.split()[:5]:
+        rows = rows.filter(
+            Q(username__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+        )
+    return [
+        {**events.user_data(u), "username": u.get_username()}
+        for u in rows.order_by("username")[: max(1, min(limit, USER_SEARCH_LIMIT))]
+    ]

@@ -38,3 +38,21 @@ class MessageListParams(serializers.Serializer):
     before = StrictIntegerField(min_value=0, required=False)
     after = StrictIntegerField(min_value=0, required=False)
     limit = StrictIntegerField(min_value=1, max_value=200, required=False)
+
+
+class SessionRenameInput(serializers.Serializer):
+    title = StrictCharField(max_length=MAX_TITLE)
+
+
+class MembersAddInput(serializers.Serializer):
+    userIds = serializers.ListField(
+        child=StrictIntegerField(min_value=1), allow_empty=False, max_length=100
+    )
+
+
+class DirectOpenInput(serializers.Serializer):
+    userId = StrictIntegerField(min_value=1)
+
+
+class UserSearchParams(serializers.Serializer):
+    q = serializers.CharField(max_length=100, allow_blank=True, required=False)

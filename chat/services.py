@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 import realtime
-from chat import events
+from chat import events, selectors
 from chat.errors import ChatCode, NotAMember, NotFound
 from chat.models import (
     MAX_CLIENT_ID,
@@ -39,34 +39,202 @@ def member_of(*, session_id: Any, user: Any) -> ChatMember:
     raise NotAMember("Not a member of this chat session")
 
 
+MAX_MEMBERS_AT_ONCE = 100
+CANNOT_ADD = "Some of these users cannot be added"
+
+
+def _users_to_add(ids: Any, *, exclude: set[int]) -> list[Any]:
+    """Active users of `ids` (less `exclude`); one error for any id that is not."""
+    if not isinstance(ids, list) or len(ids) > MAX_MEMBERS_AT_ONCE:
+        raise DomainError(
+            f"memberIds must be a list of at most {MAX_MEMBERS_AT_ONCE} user ids"
+        )
+    if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
+        raise DomainError("memberIds must be user ids (integers)")
+    wanted = set(ids) - exclude
+    users = list(get_user_model().objects.filter(pk__in=wanted, is_active=True))
+    if len(users) != len(wanted):
+        # One answer whether an id does not exist or may not be added: the
+        # error must not tell which user ids exist.
+        raise DomainError(CANNOT_ADD, details={"memberIds": [CANNOT_ADD]})
+    return sorted(users, key=lambda u: u.pk)
+
+
+def _validate_title(title: Any) -> str:
+    title = title.strip() if isinstance(title, str) else ""
+    if not title or len(title) > MAX_TITLE:
+        raise DomainError(f"A title needs 1 to {MAX_TITLE} characters")
+    return title
+
+
+def _by_room_order(users: list[Any]) -> list[Any]:
+    # The order `realtime.rooms.lock_order` locks `chatuser:<id>` rooms in.
+    return sorted(users, key=lambda u: str(u.pk))
+
+
+def _members(session: ChatSession) -> list[Any]:
+    return [
+        m.user for m in session.members.select_related("user").order_by("joined", "pk")
+    ]
+
+
+def _publish_added(session: ChatSession, users: list[Any]) -> None:
+    """Tell each of `users` (new members) about the session, as their list shows it."""
+    for user in _by_room_order(users):
+        realtime.publish(
+            events.user_room(user.pk),
+            events.SESSION_ADDED,
+            selectors.session_detail(session=session, user=user),
+        )
+
+
+def _publish_updated(session: ChatSession, users: list[Any]) -> None:
+    data = dict(events.session_updated_data(session, _members(session)))
+    for user in _by_room_order(users):
+        realtime.publish(events.user_room(user.pk), events.SESSION_UPDATED, data)
+
+
 @transaction.atomic
 def chat_session_create(
     *, creator: Any, title: str, member_ids: list[int] | None = None
 ) -> ChatSession:
     """Open a session with its creator and the given users as members."""
-    title = (title or "").strip()
-    if not title or len(title) > MAX_TITLE:
-        raise DomainError(f"A title needs 1 to {MAX_TITLE} characters")
-    ids = {int(i) for i in member_ids or []} - {creator.pk}
-    users = list(get_user_model().objects.filter(pk__in=ids, is_active=True))
-    if len(users) != len(ids):
-        # One answer whether an id does not exist or may not be added: the
-        # error must not tell which user ids exist.
-        raise DomainError(
-            "Some of these users cannot be added",
-            details={"memberIds": ["Some of these users cannot be added"]},
-        )
+    title = _validate_title(title)
+    users = _users_to_add(list(member_ids or []), exclude={creator.pk})
     session = ChatSession.objects.create(title=title, creator=creator)
     ChatMember.objects.bulk_create(
         [ChatMember(session=session, user=u) for u in [creator, *users]]
     )
+    _publish_added(session, [creator, *users])
     return session
+
+
+def _direct_user(user: Any, other_id: Any) -> Any:
+    if isinstance(other_id, bool) or not isinstance(other_id, int):
+        raise DomainError("userId must be a user id (an integer)")
+    other = (
+        get_user_model().objects.filter(pk=other_id, is_active=True).first()
+        if other_id != user.pk and 0 < other_id < 2**63
+        else None
+    )
+    if other is None:
+        raise DomainError("You cannot open a direct chat with this user")
+    return other
+
+
+def chat_direct_open(*, user: Any, other_id: Any) -> tuple[ChatSession, bool]:
+    """The direct chat of `user` and one other user; (session, created).
+
+    There is one per pair: opening it again, from either side, finds it.
+    """
+    other = _direct_user(user, other_id)
+    low, high = sorted([user.pk, other.pk])
+    key = f"{low}:{high}"
+    existing = ChatSession.objects.filter(direct_key=key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            names = sorted(
+                [events.user_data(user)["name"], events.user_data(other)["name"]]
+            )
+            session = ChatSession.objects.create(
+                title=" & ".join(names)[:MAX_TITLE], creator=user, direct_key=key
+            )
+            ChatMember.objects.bulk_create(
+                [ChatMember(session=session, user=u) for u in (user, other)]
+            )
+            _publish_added(session, [user, other])
+            return session, True
+    except IntegrityError:
+        # The other side opened it at the same moment.
+        return ChatSession.objects.get(direct_key=key), False
+
+
+def _managed_by(session_id: Any, user: Any) -> ChatSession:
+    """The session if `user` is its creator and it is a group (not direct)."""
+    session = member_of(session_id=session_id, user=user).session
+    if session.is_direct:
+        raise DomainError(
+            "A direct chat has no title or members to change",
+            code=ChatCode.DIRECT_CHAT,
+        )
+    if session.creator_id != user.pk:
+        raise NotAMember(
+            "Only the creator of this chat can change it",
+            code=ChatCode.NOT_THE_CREATOR,
+        )
+    return session
+
+
+@transaction.atomic
+def chat_session_rename(*, session_id: Any, user: Any, title: Any) -> ChatSession:
+    """Change a group's title (its creator only); `session:updated` to every member."""
+    title = _validate_title(title)
+    session = _managed_by(session_id, user)
+    if session.title == title:
+        return session
+    session.title = title
+    session.save(update_fields=["title"])
+    _publish_updated(session, _members(session))
+    return session
+
+
+@transaction.atomic
+def chat_members_add(*, session_id: Any, user: Any, user_ids: Any) -> list[Any]:
+    """Add users to a group (its creator only); return the users added.
+
+    The room hears `member:added` for each; the new members get
+    `session:added`, the others `session:updated`.
+    """
+    session = _managed_by(session_id, user)
+    current = _members(session)
+    users = _users_to_add(user_ids, exclude={u.pk for u in current})
+    if not users:
+        return []
+    ChatMember.objects.bulk_create([ChatMember(session=session, user=u) for u in users])
+    for added in users:
+        realtime.publish(
+            events.room_of(session.pk),
+            events.MEMBER_ADDED,
+            dict(events.member_data(session.pk, added)),
+        )
+    _publish_added(session, users)
+    _publish_updated(session, current)
+    return users
+
+
+@transaction.atomic
+def chat_member_kick(*, session_id: Any, user: Any, user_id: Any) -> None:
+    """Remove a member from a group: its creator removes anyone, a member leaves."""
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        raise DomainError("userId must be a user id (an integer)")
+    if user_id == user.pk:
+        session = member_of(session_id=session_id, user=user).session
+        if session.is_direct:
+            raise DomainError("A direct chat cannot be left", code=ChatCode.DIRECT_CHAT)
+        chat_member_remove(session=session, user=user)
+        return
+    session = _managed_by(session_id, user)
+    target = ChatMember.objects.filter(session=session, user_id=user_id).first()
+    if target is None:
+        raise NotFound("Not a member of this chat")
+    chat_member_remove(session=session, user=target.user)
 
 
 @transaction.atomic
 def chat_member_add(*, session: ChatSession, user: Any) -> ChatMember:
     """Add `user` to the session (no-op when already a member)."""
-    member, _ = ChatMember.objects.get_or_create(session=session, user=user)
+    current = _members(session)
+    member, created = ChatMember.objects.get_or_create(session=session, user=user)
+    if created:
+        realtime.publish(
+            events.room_of(session.pk),
+            events.MEMBER_ADDED,
+            dict(events.member_data(session.pk, user)),
+        )
+        _publish_added(session, [user])
+        _publish_updated(session, current)
     return member
 
 
@@ -75,7 +243,8 @@ def chat_member_remove(*, session: ChatSession, user: Any) -> bool:
     """Remove `user` from the session; True when they were a member.
 
     Published as `member:removed`: the others see it, and the removed user's
-    open sockets on the session are closed.
+    open sockets on the session are closed. Their list hears
+    `session:removed`, the others' `session:updated`.
     """
     deleted, _ = ChatMember.objects.filter(session=session, user=user).delete()
     if deleted:
@@ -84,6 +253,19 @@ def chat_member_remove(*, session: ChatSession, user: Any) -> bool:
             events.MEMBER_REMOVED,
             dict(events.member_data(session.pk, user)),
         )
+        rest = _members(session)
+        updated = dict(events.session_updated_data(session, rest))
+        for each in _by_room_order([user, *rest]):
+            if each.pk == user.pk:
+                realtime.publish(
+                    events.user_room(user.pk),
+                    events.SESSION_REMOVED,
+                    {"sessionId": session.pk},
+                )
+            else:
+                realtime.publish(
+                    events.user_room(each.pk), events.SESSION_UPDATED, updated
+                )
     return bool(deleted)
 
 

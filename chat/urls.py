@@ -7,6 +7,23 @@ from chat import pages, views
 urlpatterns = [
     path("api/chat/sessions/", views.SessionListView.as_view(), name="chat-sessions"),
     path(
+        "api/chat/sessions/<int:session_id>/",
+        views.SessionDetailView.as_view(),
+        name="chat-session",
+    ),
+    path(
+        "api/chat/sessions/<int:session_id>/members/",
+        views.MembersView.as_view(),
+        name="chat-members",
+    ),
+    path(
+        "api/chat/sessions/<int:session_id>/members/<int:user_id>/",
+        views.MemberView.as_view(),
+        name="chat-member",
+    ),
+    path("api/chat/direct/", views.DirectView.as_view(), name="chat-direct"),
+    path("api/chat/users/", views.UserSearchView.as_view(), name="chat-users"),
+    path(
         "api/chat/sessions/<int:session_id>/messages/",
         views.MessageListView.as_view(),
         name="chat-messages",

@@ -13,10 +13,14 @@ from rest_framework.views import APIView
 
 from chat import events, selectors, services
 from chat.serializers import (
+    DirectOpenInput,
+    MembersAddInput,
     MessageEditInput,
     MessageListParams,
     MessagePostInput,
     SessionCreateInput,
+    SessionRenameInput,
+    UserSearchParams,
 )
 
 
@@ -134,3 +138,92 @@ class ReadView(APIView):
             message_id=request.data.get("messageId"),
         )
         return Response({"lastReadMessageId": member.last_read_message_id})
+
+
+class SessionDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=SessionRenameInput,
+        responses={status.HTTP_200_OK: dict},
+        summary="Rename a group (its creator)",
+    )
+    def patch(self, request: Request, session_id: int) -> Response:
+        data = SessionRenameInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.chat_session_rename(
+            session_id=session_id, user=request.user, title=data.validated_data["title"]
+        )
+        return Response(selectors.session_detail(session=session, user=request.user))
+
+
+class MembersView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=MembersAddInput,
+        responses={status.HTTP_200_OK: dict},
+        summary="Add members to a group (its creator)",
+    )
+    def post(self, request: Request, session_id: int) -> Response:
+        data = MembersAddInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.chat_members_add(
+            session_id=session_id,
+            user=request.user,
+            user_ids=data.validated_data["userIds"],
+        )
+        session = services.member_of(session_id=session_id, user=request.user).session
+        return Response(selectors.session_detail(session=session, user=request.user))
+
+
+class MemberView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={status.HTTP_204_NO_CONTENT: None},
+        summary="Remove a member (the creator) or leave a group (oneself)",
+    )
+    def delete(self, request: Request, session_id: int, user_id: int) -> Response:
+        services.chat_member_kick(
+            session_id=session_id, user=request.user, user_id=user_id
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DirectView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=DirectOpenInput,
+        responses={status.HTTP_201_CREATED: dict, status.HTTP_200_OK: dict},
+        summary="Open the direct chat with one user (the existing one if any)",
+    )
+    def post(self, request: Request) -> Response:
+        data = DirectOpenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        session, created = services.chat_direct_open(
+            user=request.user, other_id=data.validated_data["userId"]
+        )
+        return Response(
+            selectors.session_detail(session=session, user=request.user),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class UserSearchView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, description="part of a name")],
+        responses={status.HTTP_200_OK: dict},
+        summary="People to start a chat with: {id, name, username} only",
+    )
+    def get(self, request: Request) -> Response:
+        params = UserSearchParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        return Response(
+            selectors.user_search(
+                user=request.user, query=params.validated_data.get("q", "")
+            )
+        )

@@ -198,6 +198,7 @@ function markSent(li, message) {
   }
   var time = li.querySelector("time");
   if (time && message.createdAt) time.textContent = timeLabel(message.createdAt);
+  if (message.clientId) outboxDrop(message.clientId);
   setState(li, "sent");
   renderSeen();
 }
@@ -216,11 +217,51 @@ function append(message) {
 
 // -- sending --------------------------------------------------------------------
 
+/*
+ * The outbox: every send waits in localStorage until the server acknowledges
+ * it, so a send made offline survives a reload and goes out (once, by its
+ * clientId) when the page is back.
+ */
+var OUTBOX_KEY = "tidings.chat.outbox." + me;
+
+function outboxRead() {
+  try {
+    var list = JSON.parse(window.localStorage.getItem(OUTBOX_KEY) || "[]");
+    return Array.isArray(list) ? list.filter(function (e) { return e && typeof e.clientId === "string"; }) : [];
+  } catch (e) { return []; }
+}
+
+function outboxWrite(list) {
+  try {
+    if (list.length) window.localStorage.setItem(OUTBOX_KEY, JSON.stringify(list));
+    else window.localStorage.removeItem(OUTBOX_KEY);
+  } catch (e) { /* storage full or disabled: the send still goes out live */ }
+}
+
+function outboxAdd(entry) {
+  var list = outboxRead().filter(function (e) { return e.clientId !== entry.clientId; });
+  list.push(entry);
+  outboxWrite(list);
+}
+
+function outboxDrop(clientId) {
+  var list = outboxRead();
+  var rest = list.filter(function (e) { return e.clientId !== clientId; });
+  if (rest.length !== list.length) outboxWrite(rest);
+}
+
+/* A refusal (bad content, not a member) will not change by sending again. */
+function permanent(err) {
+  return !!(err && err.code && ["TIMEOUT", "CONNECTION_FAILED", "INTERNAL_ERROR", "RATE_LIMITED"].indexOf(err.code) < 0 &&
+    !(err.status >= 500) && err.status !== 0);
+}
+
 function deliver(li) {
   var clientId = li.getAttribute("data-client-id");
   var content = li.getAttribute("data-content");
   setState(li, "pending");
   showError("");
+  if (current) outboxAdd({ clientId: clientId, sessionId: current.id, content: content, at: Date.now() });
   // Which connection carried it: one queued while offline goes out with the
   // reconnect; one sent on a connection that died is sent again.
   li.setAttribute("data-sent-on", socket.state === "live" ? socket.connectionId : "queued");
@@ -228,6 +269,7 @@ function deliver(li) {
     .then(function (message) { markSent(li, message); })
     .catch(function (err) {
       if (li.getAttribute("data-state") === "sent") return;
+      if (permanent(err)) outboxDrop(clientId);
       setState(li, "failed");
       if (err && err.message) showError(err.message);
     });
@@ -378,6 +420,206 @@ scroller.addEventListener("scroll", function () {
   if (scroller.scrollTop < 60) loadOlder();
 });
 
+// -- starting and managing chats --------------------------------------------------
+
+/*
+ * A people picker: typing in `inputEl` lists matching users (by name) in
+ * `resultsEl`; choosing one calls onPick(user). `skip()` is the set of ids
+ * not to offer.
+ */
+function picker(inputEl, resultsEl, onPick, skip) {
+  var timer = null;
+  var asked = 0;
+  function search() {
+    var q = inputEl.value.trim();
+    var ticket = ++asked;
+    if (!q) { resultsEl.textContent = ""; return; }
+    api("GET", "/api/chat/users/?q=" + encodeURIComponent(q)).then(function (users) {
+      if (ticket !== asked) return; // an answer to an older query
+      resultsEl.textContent = "";
+      var hide = skip();
+      users.filter(function (u) { return !hide[u.id]; }).forEach(function (u) {
+        var button = el("button", { type: "button", "data-user-id": u.id, onclick: function () {
+          onPick(u);
+          inputEl.value = "";
+          resultsEl.textContent = "";
+          inputEl.focus();
+        } }, [u.name, el("span", { className: "username" }, "@" + u.username)]);
+        resultsEl.appendChild(el("li", null, [button]));
+      });
+      if (!resultsEl.childNodes.length) resultsEl.appendChild(el("li", { className: "muted" }, "Nobody found"));
+    }).catch(function () {});
+  }
+  inputEl.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(search, 150);
+  });
+}
+
+function setPanelError(node, message) {
+  node.textContent = message || "";
+  node.hidden = !message;
+}
+
+var newChat = document.getElementById("new-chat");
+var newChatToggle = document.getElementById("new-chat-toggle");
+var chosen = {}; // userId -> user
+
+function renderChosen() {
+  var ul = document.getElementById("people-chosen");
+  ul.textContent = "";
+  var ids = Object.keys(chosen);
+  ids.forEach(function (id) {
+    var user = chosen[id];
+    ul.appendChild(el("li", null, [
+      user.name,
+      el("button", { type: "button", "aria-label": "Remove " + user.name, onclick: function () {
+        delete chosen[id];
+        renderChosen();
+      } }, "×"),
+    ]));
+  });
+  // Two people or more make a group, which has a name.
+  document.getElementById("new-chat-title-wrap").hidden = ids.length < 2;
+  document.getElementById("new-chat-start").disabled = ids.length === 0;
+}
+
+newChatToggle.addEventListener("click", function () {
+  newChat.hidden = !newChat.hidden;
+  newChatToggle.setAttribute("aria-expanded", String(!newChat.hidden));
+  if (!newChat.hidden) document.getElementById("people-search").focus();
+});
+
+picker(document.getElementById("people-search"), document.getElementById("people-results"),
+  function (user) { chosen[user.id] = user; renderChosen(); },
+  function () { return chosen; });
+
+newChat.addEventListener("submit", function (ev) {
+  ev.preventDefault();
+  var ids = Object.keys(chosen).map(function (id) { return parseInt(id, 10); });
+  if (!ids.length) return;
+  var request;
+  if (ids.length === 1) {
+    request = api("POST", "/api/chat/direct/", { userId: ids[0] });
+  } else {
+    var title = document.getElementById("new-chat-title").value.trim() ||
+      Object.keys(chosen).map(function (id) { return chosen[id].name; }).join(", ").slice(0, 200);
+    request = api("POST", "/api/chat/sessions/", { title: title, memberIds: ids });
+  }
+  request.then(function (session) {
+    if (current && current.id === session.id) {
+      // The direct chat already open here.
+      newChat.hidden = true;
+      newChatToggle.setAttribute("aria-expanded", "false");
+      chosen = {};
+      renderChosen();
+      input.focus();
+      return;
+    }
+    window.location.assign("/chat/?session=" + encodeURIComponent(session.id));
+  }).catch(function (err) {
+    setPanelError(document.getElementById("new-chat-error"), (err && err.message) || "Could not start the chat.");
+  });
+});
+
+var manage = document.getElementById("manage");
+var manageToggle = document.getElementById("manage-toggle");
+var manageError = document.getElementById("manage-error");
+
+manageToggle.addEventListener("click", function () {
+  manage.hidden = !manage.hidden;
+  manageToggle.setAttribute("aria-expanded", String(!manage.hidden));
+});
+
+function renderManage() {
+  if (!current) return;
+  var creator = current.creatorId === me && !current.isDirect;
+  manageToggle.hidden = !!current.isDirect;
+  manageToggle.textContent = "Members (" + current.members.length + ")";
+  document.getElementById("rename").hidden = !creator;
+  document.getElementById("add-member").hidden = !creator;
+  var ul = document.getElementById("member-list");
+  ul.textContent = "";
+  current.members.forEach(function (m) {
+    var li = el("li", { "data-user-id": m.id }, [
+      el("span", null, [m.name, m.username ? el("span", { className: "username" }, "@" + m.username) : null]),
+    ]);
+    var label = m.id === me ? "Leave" : "Remove";
+    if (!current.isDirect && (m.id === me ? current.creatorId !== me : creator)) {
+      li.appendChild(el("button", { type: "button", className: "remove", onclick: function () { removeMember(m); } }, label));
+    }
+    ul.appendChild(li);
+  });
+}
+
+function removeMember(m) {
+  api("DELETE", "/api/chat/sessions/" + encodeURIComponent(current.id) + "/members/" + encodeURIComponent(m.id) + "/")
+    .then(function () { setPanelError(manageError, ""); })
+    .catch(function (err) { setPanelError(manageError, (err && err.message) || "Could not remove."); });
+}
+
+document.getElementById("rename").addEventListener("submit", function (ev) {
+  ev.preventDefault();
+  var title = document.getElementById("rename-input").value.trim();
+  if (!title) return;
+  api("PATCH", "/api/chat/sessions/" + encodeURIComponent(current.id) + "/", { title: title })
+    .then(function (session) { applySessionUpdate({ sessionId: session.id, title: session.title, members: session.members }); setPanelError(manageError, ""); })
+    .catch(function (err) { setPanelError(manageError, (err && err.message) || "Could not rename."); });
+});
+
+picker(document.getElementById("add-search"), document.getElementById("add-results"), function (user) {
+  api("POST", "/api/chat/sessions/" + encodeURIComponent(current.id) + "/members/", { userIds: [user.id] })
+    .then(function (session) { applySessionUpdate({ sessionId: session.id, title: session.title, members: session.members }); setPanelError(manageError, ""); })
+    .catch(function (err) { setPanelError(manageError, (err && err.message) || "Could not add."); });
+}, function () {
+  var skip = {};
+  (current ? current.members : []).forEach(function (m) { skip[m.id] = true; });
+  return skip;
+});
+
+function applySessionUpdate(data) {
+  var s = sessions[data.sessionId];
+  if (!s) return;
+  if (!s.isDirect) s.title = data.title;
+  var before = {};
+  s.members.forEach(function (m) { before[m.id] = m; });
+  s.members = data.members.map(function (m) {
+    var old = before[m.id] || {};
+    return { id: m.id, name: m.name, username: m.username || old.username, lastReadMessageId: old.lastReadMessageId || null };
+  });
+  if (current && current.id === s.id) {
+    current = s;
+    document.getElementById("session-title").textContent = s.title;
+    document.getElementById("rename-input").value = s.title;
+    s.members.forEach(function (m) { if (!members[m.id]) members[m.id] = m; });
+    renderManage();
+  }
+  renderSessions();
+}
+
+function onSessionAdded(data) {
+  if (sessions[data.id]) return;
+  sessions[data.id] = data;
+  order.unshift(data.id);
+  if (socket) socket.join("chat", { sessionId: String(data.id) });
+  renderSessions();
+}
+
+function onSessionRemoved(data) {
+  if (!sessions[data.sessionId]) return;
+  delete sessions[data.sessionId];
+  order = order.filter(function (id) { return id !== data.sessionId; });
+  if (current && current.id === data.sessionId) {
+    showError("You are no longer a member of this chat.");
+    form.hidden = true;
+    manageToggle.hidden = true;
+    manage.hidden = true;
+  } else if (socket) {
+    socket.leave("chat", { sessionId: String(data.sessionId) });
+  }
+  renderSessions();
+}
+
 // -- socket ---------------------------------------------------------------------
 
 function onMessageCreated(data, frame) {
@@ -411,10 +653,14 @@ function connect(seq) {
   } });
   Tidings.bindIndicator(socket);
   socket.join("chat", { sessionId: sid }, seq);
+  socket.join("chatuser", { userId: String(me) });
   order.forEach(function (id) {
     if (String(id) !== sid) socket.join("chat", { sessionId: String(id) });
   });
   socket.on("message:created", onMessageCreated);
+  socket.on("session:added", onSessionAdded);
+  socket.on("session:updated", applySessionUpdate);
+  socket.on("session:removed", onSessionRemoved);
   socket.on("message:updated", function (data, frame) {
     if (frame.room === room && byId[data.id]) fill(byId[data.id], data);
   });
@@ -466,20 +712,55 @@ function reloadNewest() {
   });
 }
 
+/*
+ * Sends left in the outbox by an earlier page: this session's come back as
+ * "Sending…" bubbles (returned, to deliver once the socket exists); other
+ * sessions' go out over REST. Ones the history already holds are done.
+ */
+function restoreOutbox(history) {
+  var stored = {};
+  history.forEach(function (m) { if (m.clientId) stored[m.clientId] = true; });
+  var waiting = [];
+  outboxRead().forEach(function (entry) {
+    if (stored[entry.clientId] || byClientId[entry.clientId]) {
+      if (stored[entry.clientId]) outboxDrop(entry.clientId);
+      return;
+    }
+    if (entry.sessionId === current.id) {
+      var li = bubble({ content: entry.content, clientId: entry.clientId, author: { id: me } }, true);
+      li.setAttribute("data-content", entry.content);
+      listEl.appendChild(li);
+      waiting.push(li);
+    } else if (sessions[entry.sessionId]) {
+      api("POST", "/api/chat/sessions/" + encodeURIComponent(entry.sessionId) + "/messages/",
+        { content: entry.content, clientId: entry.clientId })
+        .then(function () { outboxDrop(entry.clientId); })
+        .catch(function (err) { if (permanent(err)) outboxDrop(entry.clientId); });
+    } else {
+      outboxDrop(entry.clientId); // a session this user is no longer in
+    }
+  });
+  return waiting;
+}
+
 function openSession(session) {
   current = session;
   room = "chat:" + session.id;
   current.unreadCount = 0;
   document.getElementById("session-title").textContent = session.title;
+  document.getElementById("rename-input").value = session.title;
   session.members.forEach(function (m) { members[m.id] = m; });
   renderSessions();
+  renderManage();
   return api("GET", messagesUrl({})).then(function (page) {
     page.messages.forEach(function (m) { listEl.appendChild(bubble(m, m.author.id === me)); });
     oldestId = page.messages.length ? page.messages[0].id : null;
     hasMore = page.hasMore;
+    var waiting = restoreOutbox(page.messages);
     scrollToBottom();
     renderSeen();
     connect(page.seq);
+    waiting.forEach(deliver);
     input.focus();
   });
 }

@@ -354,7 +354,7 @@ async def test_typing_is_broadcast_not_stored_and_cleared_on_disconnect(
     frame = await until(a, "typing")
     assert frame["data"] == {"user": summary(bob), "isTyping": True}
     assert "seq" not in frame
-    assert await count_rows(RoomEvent) == 0
+    assert await count_rows(RoomEvent, room=f"chat:{session.pk}") == 0
     await b.close()
     assert (await a.expect("typing"))["data"]["isTyping"] is False
     left = await a.expect("presence:left")

@@ -1,6 +1,8 @@
-"""Everyday chat in real Chromium: edit and delete live, (more below)."""
+"""Everyday chat in real Chromium: two people in two browser contexts."""
 
 from __future__ import annotations
+
+import re
 
 from playwright.sync_api import expect
 
@@ -47,3 +49,60 @@ def test_edit_and_delete_are_seen_live_on_the_other_side(new_page):
     expect(bob.locator(f".msg[data-id='{message_id}'] .text")).to_have_text(
         "message deleted"
     )
+
+
+def pick(page, field: str, name: str) -> None:
+    page.fill(field, name)
+    results = "#people-results" if field == "#people-search" else "#add-results"
+    page.locator(f"{results} button", has_text=name).click()
+
+
+def test_start_a_direct_chat_and_a_group_seen_live_by_the_other(new_page):
+    alice = open_chat(new_page, "alice")
+    bob = open_chat(new_page, "bob")
+
+    alice.click("#new-chat-toggle")
+    pick(alice, "#people-search", "Bob")
+    expect(alice.locator("#people-chosen li")).to_have_count(1)
+    alice.click("#new-chat-start")
+    expect(alice.locator("#session-title")).to_have_text("Bob")
+    expect(alice.locator("#conn-indicator")).to_have_attribute("data-state", "live")
+    direct_url = alice.url
+    # Bob's list shows the new chat, called after Alice, without a reload.
+    listed = bob.locator("#session-list a").filter(
+        has=bob.locator(".session-title", has_text=re.compile("^Alice$"))
+    )
+    expect(listed).to_have_count(1)
+    send(alice, "A direct hello")
+    expect(listed.locator(".unread")).to_have_text("1")
+
+    # Starting it again finds the same chat.
+    alice.click("#new-chat-toggle")
+    pick(alice, "#people-search", "Bob")
+    alice.click("#new-chat-start")
+    expect(alice.locator("#new-chat")).to_be_hidden()
+    expect(alice).to_have_url(direct_url)
+    expect(bubbles(alice, "A direct hello")).to_have_count(1)
+
+    # A group: named, seen live, renamed live, and Bob removed live.
+    alice.click("#new-chat-toggle")
+    pick(alice, "#people-search", "Bob")
+    pick(alice, "#people-search", "Barista")
+    alice.fill("#new-chat-title", "Coffee crew")
+    alice.click("#new-chat-start")
+    expect(alice.locator("#session-title")).to_have_text("Coffee crew")
+    expect(bob.locator("#session-list a", has_text="Coffee crew")).to_have_count(1)
+    expect(alice.locator("#conn-indicator")).to_have_attribute("data-state", "live")
+    alice.click("#manage-toggle")
+    expect(alice.locator("#member-list li")).to_have_count(3)
+    alice.fill("#rename-input", "Coffee club")
+    alice.locator("#rename button").click()
+    expect(alice.locator("#session-title")).to_have_text("Coffee club")
+    expect(bob.locator("#session-list a", has_text="Coffee club")).to_have_count(1)
+    alice.locator("#member-list li", has_text="Bob").locator("button.remove").click()
+    expect(alice.locator("#member-list li")).to_have_count(2)
+    expect(bob.locator("#session-list a", has_text="Coffee club")).to_have_count(0)
+    # Bob's own conversation is untouched.
+    expect(bob.locator("#conn-indicator")).to_have_attribute("data-state", "live")
+    send(bob, "Still here")
+    expect(bob.locator(".msg.mine").last).to_have_attribute("data-state", "sent")
