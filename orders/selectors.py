@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from orders.models import (
@@ -29,6 +29,9 @@ SETTING_DEFAULTS: dict[str, Any] = {
 }
 
 UNDO_WINDOW = timedelta(minutes=15)
+
+# Orders not finished yet.
+OPEN_STATUSES = [Status.PENDING, Status.MAKING, Status.READY]
 
 
 def business_day(now: datetime | None = None) -> date:
@@ -57,8 +60,18 @@ def order_list(
     statuses: list[str] | None = None,
     limit: int = 500,
 ) -> list[Order]:
-    """Orders of a business day (today by default), oldest first."""
-    query = orders_with_items().filter(business_day=day or business_day())
+    """Orders of a business day, oldest first.
+
+    Without a day: today's orders and the orders of earlier business days that
+    are still open (a board must not lose them at the 04:00 rollover).
+    """
+    if day is None:
+        today = business_day()
+        query = orders_with_items().filter(
+            Q(business_day=today) | Q(business_day__lt=today, status__in=OPEN_STATUSES)
+        )
+    else:
+        query = orders_with_items().filter(business_day=day)
     if statuses:
         query = query.filter(status__in=statuses)
     return list(query.order_by("created_at", "daily_num")[:limit])

@@ -19,9 +19,107 @@ export function elapsed(since, now) {
   return m + ":" + (s < 10 ? "0" : "") + s;
 }
 
-export function clock(iso) {
+/*
+ * One clock for the cafe pages. Times come as ISO timestamps and are shown in
+ * the viewer's own zone; when that zone is not the cafe's (a manager abroad),
+ * the zone is named ("11:21 GMT+1"), so a time is never ambiguous. The cafe's
+ * zone and the hour its business day starts come from the page
+ * (`{% cafe_clock %}` renders #cafe-clock), else the viewer's zone and 04:00.
+ */
+var cafeClock = (function () {
+  var node = document.getElementById("cafe-clock");
+  var data = node ? JSON.parse(node.textContent) : {};
+  var viewer = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return {
+    timeZone: data.timeZone || viewer,
+    dayStartsAtHour: typeof data.dayStartsAtHour === "number" ? data.dayStartsAtHour : 4,
+    viewerZone: viewer,
+  };
+})();
+
+/* Whether the viewer's zone differs from the cafe's at `date` (offsets compared). */
+function zoneDiffers(date) {
+  if (cafeClock.timeZone === cafeClock.viewerZone) return false;
+  var opts = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  var here = new Intl.DateTimeFormat("en-GB", opts).format(date);
+  var there = new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: cafeClock.timeZone }, opts)).format(date);
+  return here !== there;
+}
+
+/* "11:21" in the viewer's zone (24-hour), "11:21 GMT+1" when that is not the cafe's zone. */
+export function clock(iso, options) {
   var d = new Date(iso);
-  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (isNaN(d.getTime())) return "";
+  var opts = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  if ((options && options.seconds)) opts.second = "2-digit";
+  if ((options && options.zone) || zoneDiffers(d)) opts.timeZoneName = "short";
+  return new Intl.DateTimeFormat("en-GB", opts).format(d);
+}
+
+/* "Fri 27 Nov, 11:21" (the same rules as clock()). */
+export function dateTime(iso) {
+  var d = new Date(iso);
+  if (isNaN(d.getTime())) return "";
+  var opts = { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  if (zoneDiffers(d)) opts.timeZoneName = "short";
+  return new Intl.DateTimeFormat("en-GB", opts).format(d);
+}
+
+/* The short name of the viewer's zone now ("KST", "GMT+9"). */
+export function zoneName(date) {
+  var parts = new Intl.DateTimeFormat("en-GB", { timeZoneName: "short" }).formatToParts(date || new Date());
+  var zone = parts.filter(function (p) { return p.type === "timeZoneName"; })[0];
+  return zone ? zone.value : cafeClock.viewerZone;
+}
+
+/* The cafe's business day at `now` ("2026-11-27"): it rolls over at 04:00 in the cafe's zone. */
+export function businessDay(now) {
+  var shifted = new Date((now || Date.now()) - cafeClock.dayStartsAtHour * 3600000);
+  var parts = new Intl.DateTimeFormat("en-CA", { timeZone: cafeClock.timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(shifted);
+  var get = function (type) { return parts.filter(function (p) { return p.type === type; })[0].value; };
+  return get("year") + "-" + get("month") + "-" + get("day");
+}
+
+/* "Fri 27 Nov" for a business day "2026-11-27". */
+export function dayLabel(day) {
+  var d = new Date(day + "T12:00:00Z");
+  return new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" }).format(d);
+}
+
+/* "Business day Fri 27 Nov (until 04:00)" in `node`, kept right across the rollover. */
+export function showBusinessDay(node, onChange) {
+  var shown = null;
+  function update() {
+    var day = businessDay();
+    if (day === shown) return;
+    var first = shown === null;
+    shown = day;
+    var hour = String(cafeClock.dayStartsAtHour).padStart(2, "0") + ":00";
+    node.textContent = "Business day " + dayLabel(day) + " · rolls over at " + hour +
+      (cafeClock.timeZone !== cafeClock.viewerZone ? " " + cafeClock.timeZone : "");
+    node.dataset.day = day;
+    if (!first && onChange) onChange(day);
+  }
+  update();
+  setInterval(update, 30000);
+  return function () { return shown; };
+}
+
+/*
+ * A failed request in people's words: the server's own message when it sent
+ * one, else what a network failure means for the person at the screen.
+ */
+export function problem(err) {
+  if (err && err.status && err.message) return err.message;
+  if (err && (err.name === "TypeError" || /fetch|network/i.test(String(err.message || "")))) {
+    return "Can't reach the server. Check the Wi-Fi; the board catches up by itself when it is back.";
+  }
+  return (err && err.message) || "Something went wrong. Please try again.";
+}
+
+/* Whether a failure was the network, not a refusal by the server. */
+export function isNetworkProblem(err) {
+  return !(err && err.status);
 }
 
 /* Sound needs one tap on most browsers: `Cafe.sound.enable()` from a click. */

@@ -5,25 +5,57 @@ import * as Status from "./statuses.js";
 
 var $ = function (id) { return document.getElementById(id); };
 var pending = null;
+$("zone-name").textContent = Cafe.zoneName();
+// After the 04:00 rollover the page follows the new business day.
+var today = Cafe.showBusinessDay($("business-day"), function (day) {
+  $("filter-day").value = day;
+  load();
+});
+
+function problem(err) { Cafe.flash($("staff-status"), Cafe.problem(err), "error"); }
+
+function url(o, tail) { return "/api/orders/" + encodeURIComponent(o.orderId) + "/" + tail; }
+
+/* Cancel asks for a reason, then confirms: the order is refunded and the customer told. */
+function cancelButton(o) {
+  return el("button", { type: "button", className: "btn", dataset: { action: "cancel" }, text: "Cancel", onclick: function () {
+    var reason = el("input", { type: "text", placeholder: "Reason (the customer sees it)", maxlength: "200", required: true, "aria-label": "Reason" });
+    var hint = el("span", { className: "form-hint", role: "alert" });
+    var keep = el("button", { type: "button", className: "btn", text: "Keep" });
+    var form = el("form", { className: "inline-form", novalidate: true }, [reason, el("button", { className: "btn danger", text: "Confirm cancel" }), keep, hint]);
+    var button = this;
+    keep.addEventListener("click", function () { form.replaceWith(button); button.focus(); });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (!reason.value.trim()) {
+        hint.textContent = "Say why it is cancelled.";
+        reason.setAttribute("aria-invalid", "true");
+        reason.focus();
+        return;
+      }
+      api("POST", url(o, "cancel/"), { reason: reason.value.trim() }).then(load, problem);
+    });
+    this.replaceWith(form);
+    reason.focus();
+  } });
+}
 
 function row(o) {
   var actions = [];
-  if (Status.inProgress(o.status)) {
-    actions.push(el("button", { type: "button", className: "btn", text: "Cancel", onclick: function () {
-      var reason = el("input", { type: "text", placeholder: "Reason", maxlength: "200", "aria-label": "Reason" });
-      var form = el("form", { className: "inline-form" }, [reason, el("button", { className: "btn danger", text: "Confirm" })]);
-      form.addEventListener("submit", function (e) {
-        e.preventDefault();
-        api("POST", "/api/orders/" + encodeURIComponent(o.orderId) + "/cancel/", { reason: reason.value })
-          .then(load, function (err) { Cafe.flash($("staff-status"), err.message, "error"); });
-      });
-      this.replaceWith(form);
-      reason.focus();
+  if (Status.inProgress(o.status)) actions.push(cancelButton(o));
+  if (o.status === Status.cancelled && o.cancelledFrom) {
+    actions.push(el("button", { type: "button", className: "btn", dataset: { action: "recall" }, text: "Recall", onclick: function () {
+      api("PATCH", url(o, "status/"), { status: o.cancelledFrom }).then(load, problem);
     } }));
   }
+  // An order still open from an earlier business day (before the 04:00 rollover).
+  var earlier = Status.open.indexOf(o.status) !== -1 && o.businessDay && o.businessDay < today();
   return el("tr", { dataset: { orderId: o.orderId, status: o.status } }, [
     el("td", { className: "num", text: "#" + o.dailyNum }),
-    el("td", { text: Cafe.clock(o.createdAt) }),
+    el("td", {}, [
+      el("time", { datetime: o.createdAt, text: Cafe.clock(o.createdAt) }),
+      earlier ? el("div", { className: "earlier-tag", text: "From " + Cafe.dayLabel(o.businessDay) }) : null,
+    ]),
     el("td", {}, o.items.map(function (i) {
       return el("div", { text: i.quantity + " × " + i.menuName + (i.options.length ? " (" + Cafe.optionText(i.options) + ")" : "") });
     })),
@@ -46,7 +78,8 @@ function load() {
       if (o.status !== Status.cancelled) total += o.totalAmount;
     });
     $("orders-summary").textContent = list.length + " orders · " + Cafe.won(total);
-  }, function (err) { Cafe.flash($("staff-status"), err.message, "error"); });
+    Cafe.flash($("staff-status"), "");
+  }, problem);
 }
 
 function soon() {

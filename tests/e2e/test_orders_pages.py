@@ -50,6 +50,14 @@ def order_on_kiosk(kiosk, name):
     return number.inner_text(), kiosk.locator("#confirm-link").get_attribute("href")
 
 
+def open_panel(page, name):
+    """Open a side panel of the barista board (All day, Recall, Sold out)."""
+    button = page.locator(".kds-panels").get_by_role("button", name=name)
+    if button.get_attribute("aria-expanded") != "true":
+        button.click()
+    expect(page.locator("#drawer")).to_be_visible()
+
+
 def ticket_id(page, num):
     return ticket(page, num).get_attribute("data-order-id")
 
@@ -112,6 +120,7 @@ def test_an_order_travels_from_kiosk_to_barista_customer_and_pickup(new_page):
 
     card.locator("[data-action=COMPLETED]").click()
     expect(number(pickup, "ready", num)).to_have_count(0)
+    open_panel(barista, "Recall")
     recent = barista.locator("#recent li", has_text=f"#{num} completed")
     expect(recent).to_be_visible()
     recent.get_by_role("button", name="Recall").click()
@@ -146,6 +155,7 @@ def test_sold_out_toggle_on_barista_greys_the_kiosk_item_live(new_page, e2e_serv
     item = kiosk.locator(f".menu-item[data-menu-id='{latte}']")
     expect(item).not_to_have_class(re.compile("sold-out"))
     expect(item.locator(".badge")).to_be_hidden()
+    open_panel(barista, "Sold out")
     toggle = barista.locator(f"#soldout-items li[data-menu-id='{latte}'] button")
     toggle.click()
     expect(item).to_have_class(re.compile("sold-out"))
@@ -178,8 +188,8 @@ def test_the_barista_board_toasts_new_orders_three_at_most_then_they_go(
     )
     assert size >= 20, size
     save_screenshot(barista, "barista-toasts")
-    # Each leaves on its own after a few seconds.
-    expect(toasts(barista)).to_have_count(0)
+    # Each leaves on its own after a few seconds (5 s each).
+    expect(toasts(barista)).to_have_count(0, timeout=10_000)
     for num in placed:
         httpx.post(
             f"{e2e_server.base}/api/orders/{ticket_id(barista, num)}/cancel/",
@@ -193,6 +203,7 @@ def test_the_kiosk_toasts_an_item_that_sells_out(new_page, e2e_server):
     latte = menu_id(e2e_server, "Cafe Latte")
     barista = live(new_page(user="barista"), "/barista/")
     kiosk = live(new_page(viewport=PHONE), "/kiosk/")
+    open_panel(barista, "Sold out")
     toggle = barista.locator(f"#soldout-items li[data-menu-id='{latte}'] button")
     toggle.click()
     expect(toasts(kiosk)).to_have_text(["Cafe Latte is sold out"])
@@ -201,7 +212,7 @@ def test_the_kiosk_toasts_an_item_that_sells_out(new_page, e2e_server):
     toggle.click()
     expect(toggle).to_have_text("Available")
     # Available again is no news: the toast leaves and no other comes.
-    expect(toasts(kiosk)).to_have_count(0)
+    expect(toasts(kiosk)).to_have_count(0, timeout=10_000)
 
 
 def test_a_sold_out_option_is_disabled_in_the_kiosk_item_sheet_live(new_page):
@@ -210,6 +221,7 @@ def test_a_sold_out_option_is_disabled_in_the_kiosk_item_sheet_live(new_page):
     kiosk.locator(".menu-item", has_text="Cafe Latte").first.click()
     iced = kiosk.locator("#sheet-form label", has_text="Iced").locator("input")
     expect(iced).to_be_enabled()
+    open_panel(barista, "Sold out")
     toggle = barista.locator(
         "#soldout-options li", has_text="Temperature: Iced"
     ).locator("button")
