@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -64,8 +65,8 @@ def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     form = EndpointForm.for_endpoint(endpoint, request.POST or None)
     if request.method == "POST":
         if request.POST.get("delete"):
-            services.endpoint_delete(endpoint_id=endpoint.pk)
-            return redirect("monitoring-dashboard")
+            # Deleting is confirmed on a page of its own.
+            return redirect("monitoring-endpoint-delete", endpoint_id=endpoint.pk)
         if form.is_valid():
             try:
                 services.endpoint_update(endpoint_id=endpoint.pk, data=form.api_data())
@@ -74,6 +75,28 @@ def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
             else:
                 return redirect("monitoring-endpoint-detail", endpoint_id=endpoint.pk)
     return render(request, "monitoring/form.html", {"form": form, "endpoint": endpoint})
+
+
+@login_required
+def endpoint_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    """Ask before deleting (GET); delete and say so on the dashboard (POST)."""
+    _staff(request)
+    endpoint = selectors.endpoint_get(endpoint_id=endpoint_id)
+    if endpoint is None:
+        messages.error(request, "That endpoint no longer exists.")
+        return redirect("monitoring-dashboard")
+    if request.method == "POST":
+        name = endpoint.name
+        services.endpoint_delete(endpoint_id=endpoint.pk)
+        messages.success(
+            request, f"Endpoint \u201c{name}\u201d deleted with its history."
+        )
+        return redirect("monitoring-dashboard")
+    return render(
+        request,
+        "monitoring/delete.html",
+        {"endpoint": endpoint, "counts": selectors.endpoint_history_counts(endpoint)},
+    )
 
 
 def status_page(request: HttpRequest) -> HttpResponse:

@@ -472,6 +472,14 @@ def badge(*, endpoint_id: int, now: datetime | None = None) -> dict[str, Any] | 
     return {"status": endpoint.status, "uptime30d": month[endpoint.pk]["30d"]}
 
 
+def endpoint_history_counts(endpoint: Endpoint) -> dict[str, int]:
+    """What deleting an endpoint deletes with it."""
+    return {
+        "checks": endpoint.checks.count() + endpoint.rollups.count(),
+        "incidents": endpoint.incidents.count(),
+    }
+
+
 def endpoints_all() -> list[Endpoint]:
     return list(Endpoint.objects.prefetch_related("notification_channels"))
 

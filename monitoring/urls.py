@@ -86,6 +86,11 @@ urlpatterns = [
         pages.endpoint_edit,
         name="monitoring-endpoint-edit",
     ),
+    path(
+        "monitoring/endpoints/<int:endpoint_id>/delete/",
+        pages.endpoint_delete,
+        name="monitoring-endpoint-delete",
+    ),
     path("status/", pages.status_page, name="monitoring-status"),
     path(
         "status/badge/<int:endpoint_id>.svg",

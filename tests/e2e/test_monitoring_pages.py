@@ -418,3 +418,29 @@ def test_webhook_channel_from_the_staff_page_gets_the_incident(new_page, api, ta
         if channel_id is not None:
             api.delete(f"/api/notification-channels/{channel_id}/")
         receiver.stop()
+
+
+def test_deleting_an_endpoint_asks_first_and_says_it_is_done(new_page, api, target):
+    reply = api.post(
+        "/api/endpoints/",
+        json={"name": "Legacy API", "url": target.url, "intervalSeconds": 600},
+    )
+    assert reply.status_code == 201, reply.text
+    endpoint_id = reply.json()["id"]
+    page = new_page(user="admin")
+    page.goto(f"/monitoring/endpoints/{endpoint_id}/edit/")
+    page.click("#delete-endpoint")
+    expect(page.locator("h1")).to_have_text("Delete Legacy API?")
+    page.click("#cancel-delete")
+    expect(page.locator("#endpoint-name")).to_have_text("Legacy API")
+    assert api.get(f"/api/endpoints/{endpoint_id}/").status_code == 200
+    page.goto(f"/monitoring/endpoints/{endpoint_id}/delete/")
+    page.click("#confirm-delete")
+    expect(page).to_have_url(re.compile(r"/monitoring/$"))
+    expect(page.locator("#messages")).to_contain_text(
+        "Endpoint \u201cLegacy API\u201d deleted"
+    )
+    assert api.get(f"/api/endpoints/{endpoint_id}/").status_code == 404
+    expect(page.locator(f'.mon-card[data-endpoint-id="{endpoint_id}"]')).to_have_count(
+        0
+    )

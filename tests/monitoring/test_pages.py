@@ -68,6 +68,9 @@ def test_add_and_edit_forms_publish_events(client, staff):
     )
     assert reply.status_code == 302
     reply = client.post(f"/monitoring/endpoints/{ep.pk}/edit/", {**FORM, "delete": "1"})
+    assert reply.status_code == 302 and Endpoint.objects.exists()
+    assert reply["Location"] == f"/monitoring/endpoints/{ep.pk}/delete/"
+    reply = client.post(f"/monitoring/endpoints/{ep.pk}/delete/")
     assert reply.status_code == 302 and not Endpoint.objects.exists()
     assert list(
         RoomEvent.objects.filter(room="endpoints")
@@ -85,3 +88,32 @@ def test_notifications_page_is_for_staff(client, staff, make_user):
     assert page.status_code == 200
     assert b'id="channel-form"' in page.content and b"delivery-rows" in page.content
     assert b"/monitoring/notifications/" in client.get("/monitoring/").content
+
+
+def test_delete_asks_first_then_says_it_is_done(client, staff, make_user):
+    ep = services.endpoint_create(
+        data={"name": "Old <b>site</b>", "url": "http://127.0.0.1:9/"}
+    )
+    services.check_record(
+        endpoint_id=ep.pk, outcome=services.CheckOutcome(status_code=200)
+    )
+    client.force_login(make_user("pat"))
+    assert client.post(f"/monitoring/endpoints/{ep.pk}/delete/").status_code == 403
+    client.force_login(staff)
+    edit = client.get(f"/monitoring/endpoints/{ep.pk}/edit/").content.decode()
+    assert f'href="/monitoring/endpoints/{ep.pk}/delete/"' in edit
+    page = client.get(f"/monitoring/endpoints/{ep.pk}/delete/")
+    assert page.status_code == 200 and Endpoint.objects.filter(pk=ep.pk).exists()
+    text = page.content.decode()
+    assert "Delete Old &lt;b&gt;site&lt;/b&gt;?" in text
+    assert "1 check record and 0 incidents" in text
+    reply = client.post(f"/monitoring/endpoints/{ep.pk}/delete/", follow=True)
+    assert not Endpoint.objects.filter(pk=ep.pk).exists()
+    assert reply.redirect_chain == [("/monitoring/", 302)]
+    dashboard = reply.content.decode()
+    assert (
+        "Endpoint \u201cOld &lt;b&gt;site&lt;/b&gt;\u201d deleted with its history."
+        in dashboard
+    )
+    again = client.post(f"/monitoring/endpoints/{ep.pk}/delete/", follow=True)
+    assert "That endpoint no longer exists." in again.content.decode()
