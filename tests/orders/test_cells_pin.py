@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import pytest
 from django.core.cache import cache
@@ -18,11 +19,14 @@ PIN = "0427"
 
 @pytest.fixture(autouse=True)
 def fresh_limits(settings):
+    """Counts of this test only: a key prefix of its own (no flush of a shared Redis)."""
     settings.LOGIN_FAILURE_LIMIT = 3
     settings.LOGIN_FAILURE_WINDOW = 300
-    cache.clear()
-    yield
-    cache.clear()
+    prefix = f"test-cell-pin-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        name: {**conf, "KEY_PREFIX": prefix} for name, conf in settings.CACHES.items()
+    }
+    assert cache.get("login-failures:addr:cell-pin:addr:10.0.0.1:count") is None
 
 
 def staff_client(staff) -> APIClient:
@@ -298,3 +302,12 @@ def test_charges_say_what_is_wrong_with_the_amount(cafe, staff, amount, message)
     assert response.json()["message"] != "Invalid input"
     cafe.cell.refresh_from_db()
     assert cafe.cell.balance == 10_000
+
+
+def test_the_schema_documents_pin_and_expected_total(db):
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    bodies = schema["components"]["schemas"]
+    assert "expectedTotal" in bodies["OrderCreateInput"]["properties"]
+    assert "cellPin" in bodies["OrderCreateInput"]["properties"]
+    assert "patch" in schema["paths"]["/api/cells/{cell_id}/"]
+    assert "post" in schema["paths"]["/api/cells/{cell_id}/balance/"]
