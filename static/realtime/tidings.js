@@ -364,6 +364,7 @@
   function bindIndicator(socket, el) {
     el = el || document.getElementById("conn-indicator");
     if (!el) return;
+    el.hidden = false; // hidden in the markup until a socket stands behind it
     var labels = {
       connecting: "Connecting…",
       live: "Live",

@@ -371,3 +371,56 @@ def test_a_kiosk_that_missed_the_closing_event_is_refused_and_shows_maintenance(
         expect(kiosk.locator("#confirm-screen")).to_be_hidden()
     finally:
         e2e_server.manage("shell", "-c", set_active.format("True"))
+
+
+STAFF_CHROME = ["Log in", "Log out", "Barista", "Monitoring", "Chat", "Staff", "admin"]
+
+
+def test_public_screens_show_no_staff_chrome_even_to_a_logged_in_user(new_page):
+    kiosk = live(new_page(viewport=TABLET), "/kiosk/")
+    _, link = order_on_kiosk(kiosk, "Americano")
+    # The admin is logged in on this tablet: the screens still show none of it.
+    page = new_page(user="admin", viewport=PHONE)
+    for path in ("/kiosk/", link, "/pickup/", "/status/"):
+        page.goto(path)
+        header = page.locator("header")
+        expect(header).to_be_visible()
+        for words in STAFF_CHROME:
+            expect(header.get_by_text(words, exact=True), path).to_have_count(0)
+        expect(page.locator("header nav")).to_have_count(0)
+        expect(page.locator("header form[action*=logout]")).to_have_count(0)
+    # Nor to a customer who is not logged in.
+    customer = live(new_page(viewport=PHONE), link)
+    expect(customer.locator("header").get_by_text("Log in")).to_have_count(0)
+
+
+@pytest.mark.parametrize(
+    ("user", "links", "absent"),
+    [
+        (
+            "admin",
+            ["Barista", "Pickup", "Kiosk", "Staff", "Monitoring", "Chat", "Admin"],
+            [],
+        ),
+        ("barista", ["Barista", "Pickup", "Kiosk", "Chat"], ["Staff", "Admin"]),
+    ],
+)
+def test_staff_get_a_navigation_to_every_page_they_may_use(
+    new_page, user, links, absent
+):
+    page = live(new_page(user=user, viewport=TABLET), "/barista/")
+    nav = page.get_by_role("navigation", name="Pages")
+    for name in links:
+        expect(nav.get_by_role("link", name=name, exact=True)).to_have_count(1)
+    for name in absent:
+        expect(nav.get_by_role("link", name=name, exact=True)).to_have_count(0)
+    expect(nav.get_by_role("link", name="Barista")).to_have_attribute(
+        "aria-current", "page"
+    )
+    if user == "admin":
+        nav.get_by_role("link", name="Staff").click()
+        staff = page.get_by_role("navigation", name="Staff pages")
+        for name in ["Orders", "Cells", "Kiosk settings", "Devices", "Monitoring"]:
+            expect(staff.get_by_role("link", name=name, exact=True)).to_have_count(1)
+        staff.get_by_role("link", name="Devices").click()
+        expect(page).to_have_url(re.compile(r"/staff/devices/$"))
