@@ -311,3 +311,40 @@ def test_the_schema_documents_pin_and_expected_total(db):
     assert "cellPin" in bodies["OrderCreateInput"]["properties"]
     assert "patch" in schema["paths"]["/api/cells/{cell_id}/"]
     assert "post" in schema["paths"]["/api/cells/{cell_id}/balance/"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/cells/99999999999999999999999/", "/api/cells/9223372036854775808/"]
+)
+def test_ids_no_column_holds_are_clear_errors_not_crashes(cafe, staff, path):
+    patched = staff_client(staff).patch(path, {"pin": PIN}, format="json")
+    assert patched.status_code in (400, 404), patched.content
+    assert patched.json()["code"] in ("VALIDATION_ERROR", "NOT_FOUND")
+    read = kiosk().post(path + "balance/", {"pin": PIN}, format="json")
+    assert read.status_code in (400, 404), read.content
+    assert read.json()["code"] in ("VALIDATION_ERROR", "NOT_FOUND")
+
+
+@pytest.mark.parametrize(
+    "body", [[], "1234", {"pin": "\x001234"}, {"pin": "1" * 10_000}]
+)
+def test_odd_bodies_for_the_balance_are_400(cafe, staff, body):
+    set_pin(staff, cafe)
+    response = kiosk().post(f"/api/cells/{cafe.cell.pk}/balance/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "VALIDATION_ERROR"
+    assert response.json()["message"] != "Invalid input"
+
+
+def test_a_pin_sent_as_a_number_on_an_order_is_refused_not_counted(cafe, staff):
+    set_pin(staff, cafe)
+    response = cell_order(cafe, cellPin=427)
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("cellPin: A PIN is text")
+    # A card order with a stray cellPin is placed as before.
+    card = kiosk().post(
+        "/api/orders/",
+        {"items": [cafe.line()], "payType": "CARD", "cellPin": "0000"},
+        format="json",
+    )
+    assert card.status_code == 201
