@@ -16,6 +16,8 @@ import * as Cafe from "./common.js";
 import * as Status from "./statuses.js";
 
 var RESET_AFTER_MS = 90 * 1000;
+// A kiosk forgets a cell's PIN (and hides its balance) after this long untouched.
+var PIN_IDLE_MS = 60 * 1000;
 var PHONE_MAX_SIDE = 600;
 var TOKEN_STORE = "tidings.screenToken";
 var cells = JSON.parse(document.getElementById("cells-data").textContent);
@@ -427,7 +429,24 @@ cells.forEach(function (cell) {
 if (cells.length) $("cell-select").value = String(cells[0].id);
 if (!cells.length) document.querySelector('[data-pay="CELL"]').hidden = true;
 
+/*
+ * On a kiosk the next person must not pay with the PIN someone typed and
+ * walked away from: a minute without a touch or a key forgets it.
+ */
+function armPinForget() {
+  clearTimeout(state.pinTimer);
+  if (state.kiosk === false || !state.cell || !state.cell.pin) return;
+  state.pinTimer = setTimeout(function () {
+    forgetCell();
+    if (state.payType === "CELL") chooseCell();
+  }, PIN_IDLE_MS);
+}
+["pointerdown", "keydown"].forEach(function (name) {
+  document.addEventListener(name, armPinForget, true);
+});
+
 function forgetCell() {
+  clearTimeout(state.pinTimer);
   state.cell = null;
   $("cell-pin").value = "";
   $("cell-pin-form").hidden = true;
@@ -458,6 +477,7 @@ function chooseCell(pin) {
     if (!state.cell || state.cell.id !== id) return;
     state.cell.balance = answer.balance;
     state.cell.pin = pin || "";
+    armPinForget();
     $("cell-pin-form").hidden = !answer.hasPin;
     $("cell-balance").dataset.kind = "info";
     $("cell-balance").textContent = answer.name + " has " + Cafe.won(answer.balance) + " in points.";

@@ -355,6 +355,35 @@ def test_a_cell_with_a_pin_shows_its_balance_and_pays_only_after_the_pin(
         set_pin(e2e_server, "Hope Cell", None)
 
 
+def test_a_kiosk_left_alone_forgets_the_pin_and_hides_the_balance(new_page, e2e_server):
+    set_pin(e2e_server, "Hope Cell", "1357")
+    try:
+        kiosk = new_page(viewport=TABLET)
+        kiosk.clock.install()
+        live(kiosk, "/kiosk/")
+        assert mode(kiosk) == "kiosk"
+        add(kiosk, "Espresso")
+        kiosk.locator("[data-pay=CELL]").click()
+        kiosk.locator("#cell-select").select_option(label="Hope Cell")
+        kiosk.locator("#cell-pin").fill("1357")
+        kiosk.get_by_role("button", name="Check PIN").click()
+        expect(kiosk.locator("#cell-balance")).to_contain_text("Hope Cell has ₩")
+        kiosk.clock.run_for(30_000)
+        expect(kiosk.locator("#cell-balance")).to_contain_text("Hope Cell has ₩")
+        kiosk.clock.run_for(31_000)
+        expect(kiosk.locator("#cell-balance")).to_have_text(
+            "Enter the PIN of this cell."
+        )
+        expect(kiosk.locator("#cell-picker")).not_to_contain_text("₩")
+        kiosk.locator("#place-order").click()
+        expect(kiosk.locator("#order-error")).to_contain_text(
+            "Enter the PIN of Hope Cell"
+        )
+        expect(kiosk.locator("#confirm-screen")).to_be_hidden()
+    finally:
+        set_pin(e2e_server, "Hope Cell", None)
+
+
 def test_staff_set_and_remove_a_pin_and_charges_say_what_is_wrong(new_page):
     cells = live(new_page(user="admin", viewport=LAPTOP), "/staff/cells/")
     row = cells.locator("#cells-body tr", has_text="Joy Cell")
