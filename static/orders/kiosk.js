@@ -564,6 +564,13 @@ $("place-order").addEventListener("click", function () {
     if (err.code === "KIOSK_INACTIVE") setActive(false, err.message);
     if (err.code === "SOLD_OUT") markSoldOut(err.details);
     if (err.code === "PRICE_CHANGED") { priceChanged(err); return; }
+    if (err.code === "NOT_FOUND" && err.details && err.details.menuIds) {
+      // Taken off the menu since it was added: name it, then read the menu again.
+      var gone = state.cart.filter(function (line) { return err.details.menuIds.indexOf(line.item.id) !== -1; });
+      orderError("No longer on the menu: " + gone.map(function (line) { return line.item.name; }).join(", ") + ". Remove it from your order (−) and place the order again.");
+      loadMenu().then(function () { renderCart(); });
+      return;
+    }
     if (err.code === "CELL_PIN_REQUIRED" || err.code === "CELL_PIN_WRONG" || err.code === "RATE_LIMITED") {
       if (state.cell) { state.cell.needsPin = true; state.cell.pin = ""; }
       $("cell-pin-form").hidden = false;

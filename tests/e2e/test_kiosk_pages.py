@@ -447,6 +447,28 @@ def test_a_sold_out_error_shows_by_place_order_on_a_phone(new_page, e2e_server):
         )
 
 
+def test_an_item_taken_off_the_menu_is_named_by_place_order(new_page, e2e_server):
+    phone = live(new_page(viewport=PHONE), "/kiosk/")
+    add(phone, "Lemonade")
+    quietly(
+        e2e_server,
+        "from menus.models import MenuItem; "
+        "MenuItem.objects.filter(name='Lemonade').update(is_active=False)",
+    )
+    try:
+        phone.locator("#place-order").click()
+        error = phone.locator("#order-error")
+        expect(error).to_have_text(re.compile(r"^No longer on the menu: Lemonade\."))
+        expect(error).to_be_in_viewport()
+        expect(phone.locator(".menu-item", has_text="Lemonade")).to_have_count(0)
+    finally:
+        quietly(
+            e2e_server,
+            "from menus.models import MenuItem; "
+            "MenuItem.objects.filter(name='Lemonade').update(is_active=True)",
+        )
+
+
 def test_settings_show_the_value_in_force_and_the_reason_never_a_false_saved(new_page):
     page = live(new_page(user="admin", viewport=LAPTOP), "/staff/settings/")
     warn = page.locator("#warn-minutes")
