@@ -424,3 +424,73 @@ def test_staff_get_a_navigation_to_every_page_they_may_use(
             expect(staff.get_by_role("link", name=name, exact=True)).to_have_count(1)
         staff.get_by_role("link", name="Devices").click()
         expect(page).to_have_url(re.compile(r"/staff/devices/$"))
+
+
+def test_staff_cancel_asks_a_reason_and_a_cancelled_order_is_recalled(new_page):
+    staff = live(new_page(user="admin"), "/staff/orders/")
+    kiosk = live(new_page(), "/kiosk/")
+    num, link = order_on_kiosk(kiosk, "Espresso")
+    row = staff.locator("#orders-body tr", has_text=f"#{num}")
+    expect(row).to_have_attribute("data-status", "PENDING")
+    row.locator("[data-action=cancel]").click()
+    reason = row.locator("input[aria-label=Reason]")
+    expect(reason).to_be_focused()
+    row.get_by_role("button", name="Confirm cancel").click()
+    expect(row.locator(".form-hint")).to_have_text("Say why it is cancelled.")
+    expect(row).to_have_attribute("data-status", "PENDING")
+    reason.fill("Wrong order")
+    row.get_by_role("button", name="Confirm cancel").click()
+    expect(row).to_have_attribute("data-status", "CANCELLED")
+    expect(row).to_contain_text("Wrong order")
+    customer = live(new_page(viewport=PHONE), link)
+    expect(customer.locator("#cancelled-banner")).to_contain_text("Wrong order")
+    row.locator("[data-action=recall]").click()
+    expect(row).to_have_attribute("data-status", "PENDING")
+    expect(customer.locator("#order-status")).to_have_text("PENDING")
+
+
+def test_times_are_in_the_viewers_zone_named_when_not_the_cafes(browser, e2e_server):
+    """A manager in Berlin reads Berlin times, named; the business day is the cafe's."""
+    context = browser.new_context(
+        base_url=e2e_server.base,
+        timezone_id="Europe/Berlin",
+        viewport={"width": 1366, "height": 768},
+    )
+    try:
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", "admin")
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        order = httpx.post(
+            f"{e2e_server.base}/api/orders/",
+            json={
+                "items": [{"menuId": menu_id(e2e_server, "Americano")}],
+                "payType": "CASH",
+            },
+            timeout=10,
+        ).json()
+        live(page, "/staff/orders/")
+        row = page.locator(f"#orders-body tr[data-order-id='{order['orderId']}']")
+        shown = row.locator("time").inner_text()
+        expected = page.evaluate(
+            "iso => new Intl.DateTimeFormat('en-GB', {hour: '2-digit',"
+            " minute: '2-digit', hourCycle: 'h23', timeZone: 'Europe/Berlin',"
+            " timeZoneName: 'short'}).format(new Date(iso))",
+            order["createdAt"],
+        )
+        assert shown == expected, (shown, expected)
+        assert re.search(r"(CET|CEST|GMT\+\d)", shown), shown
+        day = page.locator("#business-day")
+        expect(day).to_contain_text("Business day")
+        expect(day).to_contain_text("04:00 Asia/Seoul")
+        assert day.get_attribute("data-day") == order_day(e2e_server, order)
+    finally:
+        context.close()
+
+
+def order_day(server, order):
+    return httpx.get(
+        f"{server.base}/api/orders/{order['orderId']}/", timeout=10
+    ).json()["businessDay"]
