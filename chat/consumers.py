@@ -26,6 +26,7 @@ def _post(session_id: str, user: Any, data: dict[str, Any]) -> chat_events.Messa
         author=user,
         content=data.get("content"),
         client_id=data.get("clientId"),
+        attachment_ids=data.get("attachmentIds"),
     )
     return chat_events.message_data(message)
 

@@ -19,6 +19,11 @@ class ChatCode(Code):
     NOT_THE_CREATOR = "NOT_THE_CREATOR", HTTPStatus.FORBIDDEN
     # Renaming, adding to or leaving a direct chat of two people.
     DIRECT_CHAT = "DIRECT_CHAT", HTTPStatus.CONFLICT
+    # An upload over CHAT_ATTACHMENT_MAX_BYTES.
+    FILE_TOO_LARGE = "FILE_TOO_LARGE", HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    # An upload of a type not accepted, or whose content is not what its name
+    # says, or an image Pillow cannot read.
+    UNSUPPORTED_FILE = "UNSUPPORTED_FILE", HTTPStatus.UNSUPPORTED_MEDIA_TYPE
     # Editing a message that was deleted.
     MESSAGE_DELETED = "MESSAGE_DELETED", HTTPStatus.CONFLICT
 

@@ -39,6 +39,17 @@ class UserData(TypedDict):
     name: str
 
 
+class AttachmentData(TypedDict):
+    id: int
+    url: str
+    thumbnailUrl: str | None
+    contentType: str
+    size: int
+    name: str
+    width: int | None
+    height: int | None
+
+
 class MessageData(TypedDict):
     id: int
     sessionId: int
@@ -48,6 +59,7 @@ class MessageData(TypedDict):
     createdAt: str
     editedAt: str | None
     deletedAt: str | None
+    attachments: list[AttachmentData]
 
 
 class MessageDeletedData(TypedDict):
@@ -113,6 +125,22 @@ def message_data(message: Any) -> MessageData:
         "createdAt": message.created_at.isoformat(),
         "editedAt": _iso(message.edited_at),
         "deletedAt": _iso(message.deleted_at),
+        "attachments": [attachment_data(a) for a in message.attachments.all()],
+    }
+
+
+def attachment_data(attachment: Any) -> AttachmentData:
+    # Served by a view that checks membership, never from a public URL.
+    url = f"/api/chat/attachments/{attachment.pk}/"
+    return {
+        "id": attachment.pk,
+        "url": url,
+        "thumbnailUrl": url + "thumbnail/" if attachment.thumbnail else None,
+        "contentType": attachment.content_type,
+        "size": attachment.size,
+        "name": attachment.name,
+        "width": attachment.width,
+        "height": attachment.height,
     }
 
 

@@ -1,11 +1,14 @@
 """Chat sessions, their members and messages."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 
 MAX_CONTENT = 4000
 MAX_CLIENT_ID = 64
 MAX_TITLE = 200
+MAX_ATTACHMENTS = 10
 
 
 class ChatSession(models.Model):
@@ -90,3 +93,45 @@ class ChatMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author}: {self.content[:40]}"
+
+
+def attachment_path(instance: ChatAttachment, filename: str) -> str:
+    # The stored name never comes from the user: a random one, in the
+    # session's folder, with the extension of the type found in the content.
+    return f"chat/{instance.session_id}/{filename}"
+
+
+class ChatAttachment(models.Model):
+    """An uploaded file, attached to one message once that message is sent."""
+
+    session = models.ForeignKey(
+        ChatSession, on_delete=models.CASCADE, related_name="attachments"
+    )
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="chat_attachments",
+    )
+    message = models.ForeignKey(
+        ChatMessage,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    thumbnail = models.FileField(upload_to=attachment_path, max_length=255, blank=True)
+    # The name the user gave, shown and offered on download only.
+    name = models.CharField(max_length=255)
+    # Found from the content, never taken from the upload's headers.
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -9,7 +9,8 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from chat import events
-from chat.models import ChatMember, ChatMessage, ChatSession
+from chat.errors import NotFound
+from chat.models import ChatAttachment, ChatMember, ChatMessage, ChatSession
 from realtime.selectors import current_seq
 
 DEFAULT_PAGE = 50
@@ -65,7 +66,9 @@ def _sessions_of(user: Any, *, session_id: int | None = None) -> list[dict[str, 
         m.session_id: m
         for m in ChatMessage.objects.filter(
             pk__in=[s.last_id for s in sessions if s.last_id]
-        ).select_related("author")
+        )
+        .select_related("author")
+        .prefetch_related("attachments")
     }
     return [
         session_data(s, members.get(s.pk, []), s.unread, last.get(s.pk), viewer=user)
@@ -132,7 +135,11 @@ def message_history(
     """
     limit = max(1, min(limit, MAX_PAGE))
     seq = current_seq(events.room_of(session_id))
-    rows = ChatMessage.objects.filter(session_id=session_id).select_related("author")
+    rows = (
+        ChatMessage.objects.filter(session_id=session_id)
+        .select_related("author")
+        .prefetch_related("attachments")
+    )
     if before is not None:
         rows = rows.filter(pk__lt=before)
     if after is not None:
@@ -169,3 +176,16 @@ def user_search(*, user: Any, query: str, limit: int = USER_SEARCH_LIMIT) -> lis
         {**events.user_data(u), "username": u.get_username()}
         for u in rows.order_by("username")[: max(1, min(limit, USER_SEARCH_LIMIT))]
     ]
+
+
+def attachment_for_download(*, user: Any, attachment_id: int) -> ChatAttachment:
+    """An attachment `user` may download: a member's, once sent; the uploader's before."""
+    from chat.services import member_of
+
+    attachment = ChatAttachment.objects.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound(f"No attachment {attachment_id}")
+    member_of(session_id=attachment.session_id, user=user)
+    if attachment.message_id is None and attachment.uploader_id != user.pk:
+        raise NotFound(f"No attachment {attachment_id}")
+    return attachment

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from chat.models import MAX_CLIENT_ID, MAX_TITLE
+from chat.models import MAX_ATTACHMENTS, MAX_CLIENT_ID, MAX_TITLE
 from realtime.fields import StrictIntegerField
 
 
@@ -15,9 +15,16 @@ class SessionCreateInput(serializers.Serializer):
 
 class MessagePostInput(serializers.Serializer):
     # Length and emptiness are the service's rules (one message for all clients).
-    content = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    content = serializers.CharField(
+        allow_blank=True, trim_whitespace=False, required=False, default=""
+    )
     clientId = serializers.CharField(
         max_length=MAX_CLIENT_ID, required=False, allow_null=True, allow_blank=True
+    )
+    attachmentIds = serializers.ListField(
+        child=StrictIntegerField(min_value=1),
+        required=False,
+        max_length=MAX_ATTACHMENTS,
     )
 
 

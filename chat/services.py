@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 import realtime
-from chat import events, selectors
+from chat import attachments, events, selectors
 from chat.errors import ChatCode, NotAMember, NotFound
 from chat.models import (
+    MAX_ATTACHMENTS,
     MAX_CLIENT_ID,
     MAX_CONTENT,
     MAX_TITLE,
+    ChatAttachment,
     ChatMember,
     ChatMessage,
     ChatSession,
@@ -269,7 +274,9 @@ def chat_member_remove(*, session: ChatSession, user: Any) -> bool:
     return bool(deleted)
 
 
-def _validate_content(content: Any) -> str:
+def _validate_content(content: Any, *, may_be_empty: bool = False) -> str:
+    if may_be_empty and (content is None or content == ""):
+        return ""
     if not isinstance(content, str) or not content.strip():
         raise DomainError("A message needs some text")
     if len(content) > MAX_CONTENT:
@@ -287,15 +294,53 @@ def _validate_client_id(client_id: Any) -> str | None:
     return client_id
 
 
+def _validate_attachment_ids(ids: Any) -> list[int]:
+    if ids is None:
+        return []
+    if (
+        not isinstance(ids, list)
+        or len(ids) > MAX_ATTACHMENTS
+        or any(isinstance(i, bool) or not isinstance(i, int) for i in ids)
+    ):
+        raise DomainError(
+            f"attachmentIds must be a list of at most {MAX_ATTACHMENTS} ids"
+        )
+    return list(dict.fromkeys(ids))
+
+
+def _claim_attachments(message: ChatMessage, ids: list[int]) -> None:
+    """Attach the author's unsent uploads of this session to `message`."""
+    if not ids:
+        return
+    claimed = ChatAttachment.objects.filter(
+        pk__in=[i for i in ids if 0 < i < 2**63],
+        session_id=message.session_id,
+        uploader_id=message.author_id,
+        message__isnull=True,
+    ).update(message=message)
+    if claimed != len(ids):
+        # One answer for unknown ids, others' uploads and ones already sent.
+        raise DomainError(
+            "Some of these attachments cannot be sent with this message",
+            details={"attachmentIds": ["Unknown, already sent or not yours"]},
+        )
+
+
 def chat_message_post(
-    *, session_id: Any, author: Any, content: Any, client_id: Any = None
+    *,
+    session_id: Any,
+    author: Any,
+    content: Any,
+    client_id: Any = None,
+    attachment_ids: Any = None,
 ) -> tuple[ChatMessage, bool]:
     """Store and broadcast a message; return (message, created).
 
     Idempotent per (author, clientId): a retry returns the first message and
-    publishes nothing.
+    publishes nothing. A message with attachments may have no text.
     """
-    content = _validate_content(content)
+    ids = _validate_attachment_ids(attachment_ids)
+    content = _validate_content(content, may_be_empty=bool(ids))
     client_id = _validate_client_id(client_id)
     try:
         with transaction.atomic():
@@ -310,6 +355,7 @@ def chat_message_post(
                 content=content,
                 client_id=client_id,
             )
+            _claim_attachments(message, ids)
             # Writing a message means having read everything before it.
             member.last_read_message_id = message.pk
             member.save(update_fields=["last_read_message_id"])
@@ -443,6 +489,7 @@ def chat_message_delete(*, session_id: Any, user: Any, message_id: Any) -> ChatM
     message.content = ""
     message.deleted_at = timezone.now()
     message.save(update_fields=["content", "deleted_at"])
+    _delete_attachments(ChatAttachment.objects.filter(message=message))
     realtime.publish(
         events.room_of(message.session_id),
         events.MESSAGE_DELETED,
@@ -456,3 +503,61 @@ def _session_pk(session_id: Any) -> int:
         return int(session_id)
     except (TypeError, ValueError):
         raise NotFound(f"No chat session {session_id}") from None
+
+
+def _delete_attachments(rows: Any) -> None:
+    """Delete attachment rows now and their files once the transaction commits."""
+    names = [n for a in rows for n in (a.file.name, a.thumbnail.name) if n]
+    rows.delete()
+    transaction.on_commit(lambda: _delete_files(names))
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            pass  # already gone: nothing is left behind either way
+
+
+def chat_attachment_upload(
+    *, session_id: Any, user: Any, upload: Any
+) -> ChatAttachment:
+    """Check and store an uploaded file for a later message of this session.
+
+    Its type comes from its content (images checked by Pillow, which also draws
+    the thumbnail). A refused file writes nothing; a failure after the files
+    are written removes them.
+    """
+    member = member_of(session_id=session_id, user=user)
+    if upload is None:
+        raise DomainError("Send the file in the multipart field `file`")
+    found = attachments.inspect(upload)
+    stem = uuid.uuid4().hex
+    attachment = ChatAttachment(
+        session=member.session,
+        uploader=user,
+        name=found.name,
+        content_type=found.content_type,
+        size=found.size,
+        width=found.width,
+        height=found.height,
+    )
+    written: list[str] = []
+    try:
+        upload.seek(0)
+        attachment.file.save(stem + found.extension, upload, save=False)
+        written.append(attachment.file.name)
+        if found.thumbnail is not None:
+            attachment.thumbnail.save(
+                f"{stem}-thumb{found.thumbnail_extension}",
+                ContentFile(found.thumbnail),
+                save=False,
+            )
+            written.append(attachment.thumbnail.name)
+        with transaction.atomic():
+            attachment.save()
+    except BaseException:
+        _delete_files(written)
+        raise
+    return attachment

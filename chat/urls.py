@@ -21,6 +21,21 @@ urlpatterns = [
         views.MemberView.as_view(),
         name="chat-member",
     ),
+    path(
+        "api/chat/sessions/<int:session_id>/attachments/",
+        views.AttachmentUploadView.as_view(),
+        name="chat-attachments",
+    ),
+    path(
+        "api/chat/attachments/<int:attachment_id>/",
+        views.AttachmentDownloadView.as_view(),
+        name="chat-attachment",
+    ),
+    path(
+        "api/chat/attachments/<int:attachment_id>/thumbnail/",
+        views.AttachmentThumbnailView.as_view(),
+        name="chat-attachment-thumbnail",
+    ),
     path("api/chat/direct/", views.DirectView.as_view(), name="chat-direct"),
     path("api/chat/users/", views.UserSearchView.as_view(), name="chat-users"),
     path(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import FileResponse, HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -88,6 +90,7 @@ class MessageListView(APIView):
             author=request.user,
             content=data.validated_data["content"],
             client_id=data.validated_data.get("clientId"),
+            attachment_ids=data.validated_data.get("attachmentIds"),
         )
         return Response(
             events.message_data(message),
@@ -227,3 +230,72 @@ class UserSearchView(APIView):
                 user=request.user, query=params.validated_data.get("q", "")
             )
         )
+
+
+class AttachmentUploadView(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": {"type": "object"}},
+        responses={status.HTTP_201_CREATED: dict},
+        summary="Upload a file (multipart field `file`) for a later message",
+    )
+    def post(self, request: Request, session_id: int) -> Response:
+        attachment = services.chat_attachment_upload(
+            session_id=session_id, user=request.user, upload=request.FILES.get("file")
+        )
+        return Response(
+            events.attachment_data(attachment), status=status.HTTP_201_CREATED
+        )
+
+
+def _file_response(attachment: Any, field: str) -> HttpResponseBase:
+    stored = getattr(attachment, field)
+    if not stored:
+        raise services.NotFound("This attachment has no thumbnail")
+    image = attachment.content_type.startswith("image/")
+    content_type = (
+        attachment.content_type
+        if field == "file"
+        else ("image/png" if stored.name.endswith(".png") else "image/jpeg")
+    )
+    response = FileResponse(
+        stored.open("rb"),
+        content_type=content_type,
+        # Only images show in the page; anything else is a download.
+        as_attachment=not image,
+        filename=attachment.name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+class AttachmentDownloadView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): bytes},
+        summary="An attachment's file (members of its session only)",
+    )
+    def get(self, request: Request, attachment_id: int) -> HttpResponseBase:
+        attachment = selectors.attachment_for_download(
+            user=request.user, attachment_id=attachment_id
+        )
+        return _file_response(attachment, "file")
+
+
+class AttachmentThumbnailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={(200, "image/*"): bytes},
+        summary="An image attachment's thumbnail (members only)",
+    )
+    def get(self, request: Request, attachment_id: int) -> HttpResponseBase:
+        attachment = selectors.attachment_for_download(
+            user=request.user, attachment_id=attachment_id
+        )
+        return _file_response(attachment, "thumbnail")

@@ -4,7 +4,7 @@
  * clientId), typing, online list, "seen by". Every user text goes through
  * textContent, never innerHTML.
  */
-import { api, el } from "../realtime/helpers.js";
+import { api, cookie, el } from "../realtime/helpers.js";
 
 var TYPING_SEND_EVERY = 3000; // ms between "typing" frames while typing
 var TYPING_IDLE = 4000; // ms without a key before "stopped typing"
@@ -113,9 +113,12 @@ function fill(li, message) {
     li.removeAttribute("data-content");
     text.textContent = "message deleted";
     edited.textContent = "";
+    renderFiles(li, []);
     return;
   }
   text.textContent = message.content;
+  text.hidden = !message.content;
+  if (message.attachments) renderFiles(li, message.attachments);
   edited.textContent = message.editedAt ? "edited" : "";
   if (message.editedAt) edited.title = "Edited " + new Date(message.editedAt).toLocaleString();
   var mine = li.classList.contains("mine");
@@ -259,13 +262,16 @@ function permanent(err) {
 function deliver(li) {
   var clientId = li.getAttribute("data-client-id");
   var content = li.getAttribute("data-content");
+  var files = li.attachments || [];
   setState(li, "pending");
   showError("");
-  if (current) outboxAdd({ clientId: clientId, sessionId: current.id, content: content, at: Date.now() });
+  if (current) outboxAdd({ clientId: clientId, sessionId: current.id, content: content, attachments: files, at: Date.now() });
+  var data = { content: content, clientId: clientId };
+  if (files.length) data.attachmentIds = files.map(function (a) { return a.id; });
   // Which connection carried it: one queued while offline goes out with the
   // reconnect; one sent on a connection that died is sent again.
   li.setAttribute("data-sent-on", socket.state === "live" ? socket.connectionId : "queued");
-  socket.request("message", { content: content, clientId: clientId }, { timeout: SEND_TIMEOUT })
+  socket.request("message", data, { timeout: SEND_TIMEOUT })
     .then(function (message) { markSent(li, message); })
     .catch(function (err) {
       if (li.getAttribute("data-state") === "sent") return;
@@ -275,10 +281,11 @@ function deliver(li) {
     });
 }
 
-function send(content) {
+function send(content, files) {
   var clientId = newClientId();
-  var li = bubble({ content: content, clientId: clientId, author: { id: me } }, true);
+  var li = bubble({ content: content, clientId: clientId, author: { id: me }, attachments: files }, true);
   li.setAttribute("data-content", content);
+  li.attachments = files;
   listEl.appendChild(li);
   scrollToBottom();
   stopTyping();
@@ -288,10 +295,99 @@ function send(content) {
 form.addEventListener("submit", function (ev) {
   ev.preventDefault();
   var content = input.value;
-  if (!content.trim() || !current) return;
+  var files = readyFiles();
+  if (uploading()) { showError("Wait for the files to finish uploading."); return; }
+  if ((!content.trim() && !files.length) || !current) return;
   input.value = "";
-  send(content);
+  clearFiles();
+  send(content, files);
 });
+
+// -- attachments ------------------------------------------------------------------
+
+var fileInput = document.getElementById("attach-input");
+var pendingFiles = document.getElementById("pending-files");
+var uploads = []; // {file, state: "uploading"|"ready"|"failed", attachment, li}
+
+function readyFiles() {
+  return uploads.filter(function (u) { return u.state === "ready"; }).map(function (u) { return u.attachment; });
+}
+
+function uploading() {
+  return uploads.some(function (u) { return u.state === "uploading"; });
+}
+
+function clearFiles() {
+  uploads = [];
+  pendingFiles.textContent = "";
+}
+
+function sizeLabel(bytes) {
+  if (bytes < 1024) return bytes + " B";
+  if (bytes < 1024 * 1024) return Math.round(bytes / 1024) + " KB";
+  return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+}
+
+function uploadFile(file) {
+  var entry = { file: file, state: "uploading", attachment: null };
+  var status = el("span", { className: "file-state" }, "Uploading…");
+  entry.li = el("li", { "data-state": "uploading" }, [
+    el("span", null, file.name),
+    status,
+    el("button", { type: "button", "aria-label": "Remove " + file.name, onclick: function () {
+      uploads = uploads.filter(function (u) { return u !== entry; });
+      entry.li.remove();
+    } }, "×"),
+  ]);
+  uploads.push(entry);
+  pendingFiles.appendChild(entry.li);
+  var body = new FormData();
+  body.append("file", file);
+  fetch("/api/chat/sessions/" + encodeURIComponent(current.id) + "/attachments/", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { Accept: "application/json", "X-CSRFToken": cookie("csrftoken") },
+    body: body,
+  }).then(function (res) {
+    return res.json().catch(function () { return null; }).then(function (data) {
+      if (!res.ok) throw (data && data.message ? data : { message: "Upload failed (" + res.status + ")" });
+      return data;
+    });
+  }).then(function (attachment) {
+    entry.state = "ready";
+    entry.attachment = attachment;
+    entry.li.setAttribute("data-state", "ready");
+    status.textContent = sizeLabel(attachment.size);
+  }).catch(function (err) {
+    entry.state = "failed";
+    entry.li.setAttribute("data-state", "failed");
+    status.textContent = (err && err.message) || "Upload failed";
+    uploads = uploads.filter(function (u) { return u !== entry; });
+  });
+}
+
+fileInput.addEventListener("change", function () {
+  Array.prototype.forEach.call(fileInput.files, uploadFile);
+  fileInput.value = "";
+});
+
+/* The files of a message: images as thumbnails, anything else as a link. */
+function renderFiles(li, files) {
+  var old = li.querySelector(".files");
+  if (old) old.remove();
+  if (!files || !files.length) return;
+  var box = el("div", { className: "files" });
+  files.forEach(function (a) {
+    if (a.thumbnailUrl) {
+      box.appendChild(el("a", { href: a.url, target: "_blank", rel: "noopener", className: "file-image" }, [
+        el("img", { src: a.thumbnailUrl, alt: a.name, loading: "lazy", width: a.width && a.height ? String(Math.min(320, Math.round(a.width * Math.min(1, 320 / Math.max(a.width, a.height))))) : null }),
+      ]));
+    } else {
+      box.appendChild(el("a", { href: a.url, className: "file-link", download: a.name }, a.name + " (" + sizeLabel(a.size) + ")"));
+    }
+  });
+  li.insertBefore(box, li.querySelector(".meta"));
+}
 
 input.addEventListener("keydown", function (ev) {
   if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
@@ -727,13 +823,16 @@ function restoreOutbox(history) {
       return;
     }
     if (entry.sessionId === current.id) {
-      var li = bubble({ content: entry.content, clientId: entry.clientId, author: { id: me } }, true);
+      var files = Array.isArray(entry.attachments) ? entry.attachments : [];
+      var li = bubble({ content: entry.content, clientId: entry.clientId, author: { id: me }, attachments: files }, true);
       li.setAttribute("data-content", entry.content);
+      li.attachments = files;
       listEl.appendChild(li);
       waiting.push(li);
     } else if (sessions[entry.sessionId]) {
       api("POST", "/api/chat/sessions/" + encodeURIComponent(entry.sessionId) + "/messages/",
-        { content: entry.content, clientId: entry.clientId })
+        { content: entry.content, clientId: entry.clientId,
+          attachmentIds: (entry.attachments || []).map(function (a) { return a.id; }) })
         .then(function () { outboxDrop(entry.clientId); })
         .catch(function (err) { if (permanent(err)) outboxDrop(entry.clientId); });
     } else {

@@ -173,7 +173,10 @@ def test_non_member_and_non_author_cannot_edit_or_delete(alice, bob, make_user):
     session = session_with(alice, bob)
     message = post(session, alice, "mine")
     eve = client_for(make_user("eve"))
-    assert eve.patch(url(session, message.pk), {"content": "x"}, format="json").status_code == 403
+    assert (
+        eve.patch(url(session, message.pk), {"content": "x"}, format="json").status_code
+        == 403
+    )
     assert eve.delete(url(session, message.pk)).status_code == 403
     response = client_for(bob).patch(
         url(session, message.pk), {"content": "x"}, format="json"

@@ -27,6 +27,7 @@ def test_message_payload_has_the_protocol_fields(make_user):
         "createdAt",
         "editedAt",
         "deletedAt",
+        "attachments",
     }
 
 

@@ -45,6 +45,7 @@ def test_post_stores_and_publishes_message_created(alice, bob):
         "createdAt": message.created_at.isoformat(),
         "editedAt": None,
         "deletedAt": None,
+        "attachments": [],
     }
 
 

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import io
+import os
 import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.e2e.test_chat_page import bubbles, open_chat, send
+
+
+@pytest.fixture(scope="module", autouse=True)
+def media_root(tmp_path_factory: Any) -> Iterator[Path]:
+    """Uploads of this module's server go to a temporary folder (set before it starts)."""
+    root = tmp_path_factory.mktemp("media")
+    before = os.environ.get("MEDIA_ROOT")
+    os.environ["MEDIA_ROOT"] = str(root)
+    yield root
+    if before is None:
+        os.environ.pop("MEDIA_ROOT", None)
+    else:
+        os.environ["MEDIA_ROOT"] = before
 
 
 def test_edit_and_delete_are_seen_live_on_the_other_side(new_page):
@@ -106,3 +126,46 @@ def test_start_a_direct_chat_and_a_group_seen_live_by_the_other(new_page):
     expect(bob.locator("#conn-indicator")).to_have_attribute("data-state", "live")
     send(bob, "Still here")
     expect(bob.locator(".msg.mine").last).to_have_attribute("data-state", "sent")
+
+
+def test_an_image_sent_is_seen_on_the_other_side(new_page, media_root):
+    alice = open_chat(new_page, "alice")
+    bob = open_chat(new_page, "bob")
+    picture = io.BytesIO()
+    Image.new("RGB", (1200, 900), "gold").save(picture, "PNG")
+    alice.set_input_files(
+        "#attach-input",
+        files=[
+            {
+                "name": "sunrise.png",
+                "mimeType": "image/png",
+                "buffer": picture.getvalue(),
+            }
+        ],
+    )
+    expect(alice.locator("#pending-files li")).to_have_attribute("data-state", "ready")
+    alice.fill("#composer-input", "Look at this")
+    alice.press("#composer-input", "Enter")
+    expect(alice.locator("#pending-files li")).to_have_count(0)
+    image = bob.locator(".msg", has_text="Look at this").locator(".files img")
+    expect(image).to_have_attribute("alt", "sunrise.png")
+    # The thumbnail really loaded (through the members-only view).
+    bob.wait_for_function(
+        "img => img.complete && img.naturalWidth === 320", arg=image.element_handle()
+    )
+    assert any(p.name.endswith("-thumb.jpg") for p in media_root.rglob("*"))
+
+    # A disguised file is refused with a clear message, and nothing is sent.
+    alice.set_input_files(
+        "#attach-input",
+        files=[
+            {
+                "name": "cat.png",
+                "mimeType": "image/png",
+                "buffer": b"<script>x</script>",
+            }
+        ],
+    )
+    failed = alice.locator("#pending-files li")
+    expect(failed).to_have_attribute("data-state", "failed")
+    expect(failed).to_contain_text("not what its name says")
