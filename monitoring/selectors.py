@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber, TruncDate
+from django.db.models.functions import RowNumber, Substr, TruncDate
 from django.utils import timezone
 
 from monitoring import events
@@ -218,16 +219,14 @@ def response_times_batch(
     return result
 
 
-def recent_checks_batch(
-    endpoint_ids: list[int], *, limit: int = 30
-) -> dict[int, list[CheckResult]]:
-    """The last `limit` checks of each endpoint, newest first, in one query."""
-    result: dict[int, list[CheckResult]] = {pk: [] for pk in endpoint_ids}
-    if not endpoint_ids:
-        return result
-    rows = (
-        CheckResult.objects.filter(endpoint_id__in=endpoint_ids)
-        .annotate(
+def _recent_rows(
+    endpoint_ids: list[int], *, limit: int, since: datetime | None
+) -> list[CheckResult]:
+    query = CheckResult.objects.filter(endpoint_id__in=endpoint_ids)
+    if since is not None:
+        query = query.filter(checked_at__gte=since)
+    return list(
+        query.annotate(
             row=Window(
                 RowNumber(),
                 partition_by=[F("endpoint_id")],
@@ -237,8 +236,28 @@ def recent_checks_batch(
         .filter(row__lte=limit)
         .order_by("endpoint_id", "-checked_at", "-id")
     )
-    for check in rows:
+
+
+def recent_checks_batch(
+    endpoint_ids: list[int], *, limit: int = 30, now: datetime | None = None
+) -> dict[int, list[CheckResult]]:
+    """The last `limit` checks of each endpoint, newest first, in at most two queries.
+
+    The last day's checks first (few rows to number); the endpoints with fewer
+    than `limit` there are read again over all their checks.
+    """
+    result: dict[int, list[CheckResult]] = {pk: [] for pk in endpoint_ids}
+    if not endpoint_ids:
+        return result
+    since = (now or timezone.now()) - timedelta(days=1)
+    for check in _recent_rows(endpoint_ids, limit=limit, since=since):
         result[check.endpoint_id].append(check)
+    short = [pk for pk, checks in result.items() if len(checks) < limit]
+    if short:
+        for pk in short:
+            result[pk] = []
+        for check in _recent_rows(short, limit=limit, since=None):
+            result[check.endpoint_id].append(check)
     return result
 
 
@@ -249,7 +268,7 @@ def endpoint_summaries(
     ids = [e.pk for e in endpoints]
     uptimes = uptimes_batch(ids, now=now, windows=WINDOWS)
     times = response_times_batch(ids, since=now - WINDOWS["24h"])
-    recent = recent_checks_batch(ids)
+    recent = recent_checks_batch(ids, now=now)
     summaries = []
     for endpoint in endpoints:
         data = events.endpoint_data(endpoint)
@@ -312,6 +331,21 @@ def _day_level(uptime_value: float | None, incidents: int) -> str:
     return "down"
 
 
+def _utc_day(field: str) -> Any:
+    """The UTC date of a datetime column, computed by the database.
+
+    SQLite stores UTC text, so the date is its first ten characters; Django's
+    TruncDate would call Python once per row there.
+    """
+    if connection.vendor == "sqlite":
+        return Substr(field, 1, 10)
+    return TruncDate(field, tzinfo=UTC)
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
 def daily_uptimes(
     endpoint_ids: list[int], *, first_day: date
 ) -> dict[int, dict[date, tuple[int, int]]]:
@@ -324,23 +358,24 @@ def daily_uptimes(
         CheckResult.objects.filter(
             endpoint_id__in=endpoint_ids, checked_at__gte=since, in_maintenance=False
         )
-        .annotate(day=TruncDate("checked_at", tzinfo=UTC))
+        .annotate(day=_utc_day("checked_at"))
         .order_by()
         .values("endpoint_id", "day")
         .annotate(total=Count("id"), good=Count("id", filter=Q(status__in=OK)))
     )
     for row in raw:
-        result[row["endpoint_id"]][row["day"]] = (row["total"], row["good"])
+        result[row["endpoint_id"]][_as_date(row["day"])] = (row["total"], row["good"])
     rolled = (
         CheckRollup.objects.filter(endpoint_id__in=endpoint_ids, hour__gte=since)
-        .annotate(day=TruncDate("hour", tzinfo=UTC))
+        .annotate(day=_utc_day("hour"))
         .order_by()
         .values("endpoint_id", "day")
         .annotate(total=Sum("total"), up=Sum("up"), degraded=Sum("degraded"))
     )
     for row in rolled:
-        total, good = result[row["endpoint_id"]].get(row["day"], (0, 0))
-        result[row["endpoint_id"]][row["day"]] = (
+        day = _as_date(row["day"])
+        total, good = result[row["endpoint_id"]].get(day, (0, 0))
+        result[row["endpoint_id"]][day] = (
             total + (row["total"] or 0),
             good + (row["up"] or 0) + (row["degraded"] or 0),
         )
@@ -400,20 +435,17 @@ def public_status(
             by_day.setdefault((incident.endpoint_id, day), []).append(incident)
     endpoints = []
     for e in active:
-        bar = []
+        uptimes: list[float | None] = []
+        counts: list[int] = []
+        levels: list[str] = []
         for offset in range(days):
             day = first_day + timedelta(days=offset)
             total, good = daily[e.pk].get(day, (0, 0))
             value = round(100.0 * good / total, 3) if total else None
-            incidents = by_day.get((e.pk, day), [])
-            bar.append(
-                {
-                    "date": day.isoformat(),
-                    "uptime": value,
-                    "incidents": len(incidents),
-                    "level": _day_level(value, len(incidents)),
-                }
-            )
+            count = len(by_day.get((e.pk, day), ()))
+            uptimes.append(value)
+            counts.append(count)
+            levels.append(_day_level(value, count))
         endpoints.append(
             {
                 "id": e.pk,
@@ -423,7 +455,8 @@ def public_status(
                 "uptime30d": month[e.pk]["30d"],
                 "uptime90d": _mean_uptime(daily[e.pk]),
                 "lastCheckedAt": events.iso(e.last_checked_at),
-                "days": bar,
+                # One entry per UTC day from `firstDay`, oldest first.
+                "days": {"uptime": uptimes, "incidents": counts, "level": levels},
             }
         )
     history_since = now - timedelta(days=HISTORY_DAYS)
@@ -452,6 +485,7 @@ def public_status(
             if i.resolved_at is None or i.resolved_at >= history_since
         ],
         "days": days,
+        "firstDay": first_day.isoformat(),
         "timestamp": events.iso(now),
     }
 

@@ -11,12 +11,18 @@ function duration(seconds) {
   return s + " s";
 }
 
-function describe(segment) {
-  var d = segment.dataset;
-  var text = formatDay(d.date + "T12:00:00Z") + " (UTC day): ";
-  text += d.uptime ? d.uptime + "% up" : "no data";
-  var n = Number(d.incidents);
-  if (n) text += " · " + n + (n === 1 ? " incident" : " incidents");
+var DAY_MS = 86400000;
+
+/* A segment's day, uptime and incidents, from its bar's data attributes. */
+function describe(bar, segment) {
+  var row = segment.parentNode;
+  var index = Array.prototype.indexOf.call(row.children, segment);
+  var uptime = row.dataset.uptimes.split(",")[index];
+  var incidents = Number(row.dataset.incidents.split(",")[index]) || 0;
+  var day = new Date(Date.parse(bar.dataset.firstDay + "T12:00:00Z") + index * DAY_MS);
+  var text = formatDay(day.toISOString()) + " (UTC day): ";
+  text += uptime ? uptime + "% up" : "no data";
+  if (incidents) text += " · " + incidents + (incidents === 1 ? " incident" : " incidents");
   return text;
 }
 
@@ -24,7 +30,7 @@ function show(bar, segment) {
   var detail = bar.parentNode.querySelector(".status-day-detail");
   bar.querySelectorAll("i[data-selected]").forEach(function (i) { i.removeAttribute("data-selected"); });
   segment.setAttribute("data-selected", "");
-  detail.textContent = describe(segment);
+  detail.textContent = describe(bar, segment);
   detail.hidden = false;
 }
 

@@ -82,7 +82,7 @@ def test_batch_figures_equal_the_per_endpoint_reads():
 def test_summary_uses_a_fixed_number_of_queries(count, django_assert_max_num_queries):
     now = timezone.now()
     _populate(count, now=now)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         data = selectors.summary(now=now)
     assert len(data["endpoints"]) == count
 
@@ -94,7 +94,7 @@ def test_pages_and_lists_use_a_fixed_number_of_queries(
     now = timezone.now()
     _populate(count, now=now)
     client.force_login(staff)
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         reply = client.get("/api/monitoring/summary/")
     assert len(reply.json()["endpoints"]) == count
     with django_assert_max_num_queries(5):

@@ -50,25 +50,24 @@ def test_bars_have_one_segment_a_day_with_that_days_uptime_and_incidents():
     )
     status = selectors.public_status(now=NOW)
     [entry] = status["endpoints"]
-    days = entry["days"]
-    assert len(days) == 90 and days[-1]["date"] == "2026-03-10"
-    assert days[0]["date"] == "2025-12-11"
-    assert days[-1] == {
-        "date": "2026-03-10",
-        "uptime": 100.0,
-        "incidents": 0,
-        "level": "up",
-    }
+    assert status["firstDay"] == "2025-12-11"
+    # One entry a day, oldest first: rows of (uptime, incidents, level).
+    days = [
+        {"uptime": u, "incidents": n, "level": level}
+        for u, n, level in zip(
+            entry["days"]["uptime"],
+            entry["days"]["incidents"],
+            entry["days"]["level"],
+            strict=True,
+        )
+    ]
+    assert len(days) == 90
+    assert days[-1] == {"uptime": 100.0, "incidents": 0, "level": "up"}
     assert days[-2]["uptime"] == 97.0 and days[-2]["incidents"] == 1
     assert days[-2]["level"] == "degraded"
     assert days[-3]["uptime"] == 25.0 and days[-3]["level"] == "down"
     assert days[-41]["uptime"] == 100.0
-    assert days[-4] == {
-        "date": "2026-03-07",
-        "uptime": None,
-        "incidents": 0,
-        "level": "nodata",
-    }
+    assert days[-4] == {"uptime": None, "incidents": 0, "level": "nodata"}
     [past] = status["incidentHistory"]
     assert past["notes"] == "Database failover"
     assert past["durationSeconds"] == 2 * 3600
@@ -91,7 +90,7 @@ def test_history_keeps_14_days_and_open_incidents():
     status = selectors.public_status(now=NOW)
     assert [i["id"] for i in status["incidentHistory"]] == [recent.pk, ongoing.pk]
     assert old.pk not in [i["id"] for i in status["incidentHistory"]]
-    assert status["endpoints"][0]["days"][-20]["incidents"] == 2
+    assert status["endpoints"][0]["days"]["incidents"][-20] == 2
 
 
 def test_page_groups_endpoints_and_hides_urls_and_paused_ones(client):
@@ -105,6 +104,7 @@ def test_page_groups_endpoints_and_hides_urls_and_paused_ones(client):
     assert page.index("Payments API") > page.index('data-group="Backend"')
     assert "Hidden" not in page and "127.0.0.1:9" not in page
     assert page.count('<i data-level="') == 3 * 90
+    assert page.count('data-uptimes="' + "," * 89 + '"') == 3
 
 
 def test_names_and_notes_are_escaped(client):
