@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -189,3 +192,50 @@ def attachment_for_download(*, user: Any, attachment_id: int) -> ChatAttachment:
     if attachment.message_id is None and attachment.uploader_id != user.pk:
         raise NotFound(f"No attachment {attachment_id}")
     return attachment
+
+
+SEARCH_LIMIT = 30
+MAX_SEARCH_WORDS = 8
+WORD = re.compile(r"\w+")
+
+
+def message_search(
+    *, user: Any, query: str, limit: int = SEARCH_LIMIT
+) -> list[dict[str, Any]]:
+    """Messages of the user's sessions matching every word of `query`, best first.
+
+    PostgreSQL: full-text search (each word also matches as a prefix), ranked;
+    elsewhere (SQLite): every word as a case-insensitive substring, newest first.
+    Deleted messages are never found.
+    """
+    words = WORD.findall(query)[:MAX_SEARCH_WORDS]
+    if not words:
+        return []
+    rows = (
+        ChatMessage.objects.filter(session__members__user=user, deleted_at__isnull=True)
+        .select_related("author", "session")
+        .prefetch_related("attachments")
+    )
+    if connection.vendor == "postgresql":
+        # Only \w+ tokens reach the raw tsquery, each as a prefix, all required.
+        search = SearchQuery(
+            " & ".join(f"{w}:*" for w in words), search_type="raw", config="simple"
+        )
+        vector = SearchVector("content", config="simple")
+        rows = (
+            rows.annotate(found=vector, rank=SearchRank(vector, search))
+            .filter(found=search)
+            .order_by("-rank", "-pk")
+        )
+    else:
+        for word in words:
+            rows = rows.filter(content__icontains=word)
+        rows = rows.order_by("-pk")
+    return [
+        {
+            "message": events.message_data(m),
+            "sessionId": m.session_id,
+            "sessionTitle": m.session.title,
+        }
+        for m in rows[: max(1, min(limit, SEARCH_LIMIT))]
+    ]

@@ -63,3 +63,7 @@ class DirectOpenInput(serializers.Serializer):
 
 class UserSearchParams(serializers.Serializer):
     q = serializers.CharField(max_length=100, allow_blank=True, required=False)
+
+
+class SearchParams(serializers.Serializer):
+    q = serializers.CharField(max_length=200)

@@ -37,6 +37,7 @@ urlpatterns = [
         name="chat-attachment-thumbnail",
     ),
     path("api/chat/direct/", views.DirectView.as_view(), name="chat-direct"),
+    path("api/chat/search/", views.SearchView.as_view(), name="chat-search"),
     path("api/chat/users/", views.UserSearchView.as_view(), name="chat-users"),
     path(
         "api/chat/sessions/<int:session_id>/messages/",

@@ -20,6 +20,7 @@ from chat.serializers import (
     MessageEditInput,
     MessageListParams,
     MessagePostInput,
+    SearchParams,
     SessionCreateInput,
     SessionRenameInput,
     UserSearchParams,
@@ -299,3 +300,23 @@ class AttachmentThumbnailView(APIView):
             user=request.user, attachment_id=attachment_id
         )
         return _file_response(attachment, "thumbnail")
+
+
+class SearchView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, description="words to find")],
+        responses={status.HTTP_200_OK: dict},
+        summary="Find messages in the user's chats",
+    )
+    def get(self, request: Request) -> Response:
+        params = SearchParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        query = params.validated_data["q"]
+        return Response(
+            {
+                "query": query,
+                "results": selectors.message_search(user=request.user, query=query),
+            }
+        )

@@ -491,11 +491,15 @@ function messagesUrl(params) {
   return query.length ? url + "?" + query.join("&") : url;
 }
 
+var olderPromise = null;
+
+/* The next older page; a promise, the same one while a page is loading. */
 function loadOlder() {
-  if (!hasMore || loadingOlder || !oldestId) return;
+  if (loadingOlder) return olderPromise;
+  if (!hasMore || !oldestId) return Promise.resolve();
   loadingOlder = true;
   olderEl.hidden = false;
-  api("GET", messagesUrl({ before: oldestId })).then(function (page) {
+  olderPromise = api("GET", messagesUrl({ before: oldestId })).then(function (page) {
     var before = scroller.scrollHeight;
     var first = listEl.firstChild;
     page.messages.forEach(function (m) {
@@ -510,7 +514,63 @@ function loadOlder() {
     loadingOlder = false;
     olderEl.hidden = true;
   });
+  return olderPromise;
 }
+
+// -- search ------------------------------------------------------------------------
+
+var JUMP_MAX_PAGES = 40;
+
+/* Scroll to a message of this session (loading older pages as needed) and mark it. */
+function jumpTo(messageId, pages) {
+  var li = byId[messageId];
+  if (li) {
+    Array.prototype.forEach.call(listEl.querySelectorAll(".msg.found"), function (n) { n.classList.remove("found"); });
+    li.classList.add("found");
+    li.setAttribute("tabindex", "-1");
+    li.scrollIntoView({ block: "center" });
+    li.focus({ preventScroll: true });
+    return;
+  }
+  pages = pages || 0;
+  if (!hasMore || pages >= JUMP_MAX_PAGES) {
+    showError("That message is no longer here.");
+    return;
+  }
+  loadOlder().then(function () { jumpTo(messageId, pages + 1); });
+}
+
+var searchForm = document.getElementById("search-form");
+var searchInput = document.getElementById("search-input");
+var searchResults = document.getElementById("search-results");
+
+searchForm.addEventListener("submit", function (ev) {
+  ev.preventDefault();
+  var q = searchInput.value.trim();
+  searchResults.textContent = "";
+  if (!q) return;
+  api("GET", "/api/chat/search/?q=" + encodeURIComponent(q)).then(function (answer) {
+    searchResults.textContent = "";
+    if (!answer.results.length) {
+      searchResults.appendChild(el("li", { className: "muted" }, "Nothing found"));
+      return;
+    }
+    answer.results.forEach(function (r) {
+      var m = r.message;
+      var title = sessions[r.sessionId] ? sessions[r.sessionId].title : r.sessionTitle;
+      var button = el("button", { type: "button", "data-message-id": m.id, onclick: function () {
+        if (current && current.id === r.sessionId) jumpTo(m.id);
+        else window.location.assign("/chat/?session=" + encodeURIComponent(r.sessionId) + "&message=" + encodeURIComponent(m.id));
+      } }, [
+        el("span", { className: "result-where" }, title + " · " + m.author.name),
+        el("span", { className: "result-text" }, m.content.length > 140 ? m.content.slice(0, 140) + "…" : m.content),
+      ]);
+      searchResults.appendChild(el("li", null, [button]));
+    });
+  }).catch(function (err) {
+    searchResults.appendChild(el("li", { className: "error" }, (err && err.message) || "Search failed"));
+  });
+});
 
 scroller.addEventListener("scroll", function () {
   if (scroller.scrollTop < 60) loadOlder();
@@ -860,7 +920,8 @@ function openSession(session) {
     renderSeen();
     connect(page.seq);
     waiting.forEach(deliver);
-    input.focus();
+    var wanted = parseInt(new URLSearchParams(window.location.search).get("message"), 10);
+    if (wanted > 0) jumpTo(wanted); else input.focus();
   });
 }
 

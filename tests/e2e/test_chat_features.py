@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import auth_headers
 from tests.e2e.test_chat_page import bubbles, open_chat, send
 
 
@@ -169,3 +171,34 @@ def test_an_image_sent_is_seen_on_the_other_side(new_page, media_root):
     failed = alice.locator("#pending-files li")
     expect(failed).to_have_attribute("data-state", "failed")
     expect(failed).to_contain_text("not what its name says")
+
+
+def test_search_finds_an_old_message_and_opens_it_in_its_chat(new_page, e2e_server):
+    headers = auth_headers(e2e_server.base, "alice")
+    sessions = httpx.get(f"{e2e_server.base}/api/chat/sessions/", headers=headers)
+    bob_id = next(
+        m["id"] for s in sessions.json() for m in s["members"] if m["name"] == "Bob"
+    )
+    session = httpx.post(
+        f"{e2e_server.base}/api/chat/sessions/",
+        json={"title": "Archive", "memberIds": [bob_id]},
+        headers=headers,
+    ).json()
+    with httpx.Client(base_url=e2e_server.base, headers=headers) as client:
+        for i in range(80):
+            text = "the lighthouse keys are under the mat" if i == 5 else f"filler {i}"
+            client.post(
+                f"/api/chat/sessions/{session['id']}/messages/", json={"content": text}
+            )
+    bob = open_chat(new_page, "bob")  # another chat is open
+    bob.fill("#search-input", "lighthouse keys")
+    bob.press("#search-input", "Enter")
+    result = bob.locator("#search-results button")
+    expect(result).to_have_count(1)
+    expect(result).to_contain_text("Archive")
+    result.click()
+    expect(bob.locator("#session-title")).to_have_text("Archive")
+    found = bob.locator(".msg.found")
+    expect(found).to_have_count(1)
+    expect(found.locator(".text")).to_have_text("the lighthouse keys are under the mat")
+    expect(found).to_be_in_viewport()
