@@ -244,13 +244,20 @@ def test_the_ready_timer_counts_from_ready_and_old_orders_are_marked(new_page, c
     expect(page.locator("#business-day")).to_contain_text("04:00")
     card = ticket(page, old["dailyNum"])
     expect(card.locator(".timer")).to_have_text(re.compile(r"^2\d:\d\d$"))
+    expect(card).to_have_class(re.compile(r"\blate\b"))
+    late = card.locator(".timer").evaluate(
+        "n => getComputedStyle(n, '::before').content"
+    )
+    assert "Late" in late, late
     card.locator("[data-action=READY]").click()
     card = (
         column(page, "READY")
         .locator(".ticket")
         .filter(has=page.locator(".num", has_text=f"#{old['dailyNum']}"))
     )
-    expect(card.locator(".timer")).to_have_text(re.compile(r"^0:0\d$"))
+    expect(card.locator(".timer")).to_have_text(re.compile(r"^0:[0-2]\d$"))
+    # Waiting on the counter is not late: the Ready timer has no colour alarm.
+    expect(card).not_to_have_class(re.compile(r"\blate\b"))
     # After a reload the timer still counts from ready (readyAt), not from the order.
     page.reload()
     expect(ticket(page, old["dailyNum"]).locator(".timer")).to_have_text(
