@@ -219,9 +219,13 @@ def response_times_batch(
     return result
 
 
+# (endpoint id, status, response time, checked at) of one check.
+RecentCheck = tuple[int, str, int | None, datetime]
+
+
 def _recent_rows(
     endpoint_ids: list[int], *, limit: int, since: datetime | None
-) -> list[CheckResult]:
+) -> list[RecentCheck]:
     query = CheckResult.objects.filter(endpoint_id__in=endpoint_ids)
     if since is not None:
         query = query.filter(checked_at__gte=since)
@@ -235,29 +239,30 @@ def _recent_rows(
         )
         .filter(row__lte=limit)
         .order_by("endpoint_id", "-checked_at", "-id")
+        .values_list("endpoint_id", "status", "response_time", "checked_at")
     )
 
 
 def recent_checks_batch(
     endpoint_ids: list[int], *, limit: int = 30, now: datetime | None = None
-) -> dict[int, list[CheckResult]]:
+) -> dict[int, list[RecentCheck]]:
     """The last `limit` checks of each endpoint, newest first, in at most two queries.
 
     The last day's checks first (few rows to number); the endpoints with fewer
     than `limit` there are read again over all their checks.
     """
-    result: dict[int, list[CheckResult]] = {pk: [] for pk in endpoint_ids}
+    result: dict[int, list[RecentCheck]] = {pk: [] for pk in endpoint_ids}
     if not endpoint_ids:
         return result
     since = (now or timezone.now()) - timedelta(days=1)
     for check in _recent_rows(endpoint_ids, limit=limit, since=since):
-        result[check.endpoint_id].append(check)
+        result[check[0]].append(check)
     short = [pk for pk, checks in result.items() if len(checks) < limit]
     if short:
         for pk in short:
             result[pk] = []
         for check in _recent_rows(short, limit=limit, since=None):
-            result[check.endpoint_id].append(check)
+            result[check[0]].append(check)
     return result
 
 
@@ -278,12 +283,8 @@ def endpoint_summaries(
             "p95ResponseTime": times[endpoint.pk]["p95"],
         }
         data["recentChecks"] = [
-            {
-                "status": c.status,
-                "responseTime": c.response_time,
-                "checkedAt": events.iso(c.checked_at),
-            }
-            for c in reversed(recent[endpoint.pk])
+            {"status": status, "responseTime": ms, "checkedAt": events.iso(at)}
+            for _, status, ms, at in reversed(recent[endpoint.pk])
         ]
         summaries.append(data)
     return summaries
@@ -429,20 +430,24 @@ def public_status(
         .select_related("endpoint")
         .order_by("-started_at", "-id")
     )
-    by_day: dict[tuple[int, date], list[Incident]] = {}
+    by_day: dict[int, dict[date, int]] = {}
     for incident in recent:
         for day in _incident_days(incident, first_day=first_day, today=today):
-            by_day.setdefault((incident.endpoint_id, day), []).append(incident)
+            per_day = by_day.setdefault(incident.endpoint_id, {})
+            per_day[day] = per_day.get(day, 0) + 1
+    dates = [first_day + timedelta(days=offset) for offset in range(days)]
     endpoints = []
     for e in active:
+        pk = e.pk
+        seen = daily[pk]
+        covered = by_day.get(pk, {})
         uptimes: list[float | None] = []
         counts: list[int] = []
         levels: list[str] = []
-        for offset in range(days):
-            day = first_day + timedelta(days=offset)
-            total, good = daily[e.pk].get(day, (0, 0))
+        for day in dates:
+            total, good = seen.get(day, (0, 0))
             value = round(100.0 * good / total, 3) if total else None
-            count = len(by_day.get((e.pk, day), ()))
+            count = covered.get(day, 0)
             uptimes.append(value)
             counts.append(count)
             levels.append(_day_level(value, count))
