@@ -39,6 +39,11 @@ class UserData(TypedDict):
     name: str
 
 
+class MentionData(TypedDict):
+    id: int
+    username: str
+
+
 class AttachmentData(TypedDict):
     id: int
     url: str
@@ -60,6 +65,7 @@ class MessageData(TypedDict):
     editedAt: str | None
     deletedAt: str | None
     attachments: list[AttachmentData]
+    mentions: list[MentionData]
 
 
 class MessageDeletedData(TypedDict):
@@ -126,6 +132,10 @@ def message_data(message: Any) -> MessageData:
         "editedAt": _iso(message.edited_at),
         "deletedAt": _iso(message.deleted_at),
         "attachments": [attachment_data(a) for a in message.attachments.all()],
+        "mentions": [
+            {"id": u.pk, "username": u.get_username()}
+            for u in sorted(message.mentions.all(), key=lambda u: u.pk)
+        ],
     }
 
 

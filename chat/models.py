@@ -78,6 +78,10 @@ class ChatMessage(models.Model):
     # in the conversation shows "message deleted") with the text wiped.
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Members named as @username in the text (kept in step by edits).
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="chat_mentions", blank=True
+    )
 
     class Meta:
         constraints = [

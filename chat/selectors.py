@@ -30,9 +30,12 @@ def session_detail(*, session: ChatSession, user: Any) -> dict[str, Any]:
     entries = _sessions_of(user, session_id=session.pk)
     if entries:
         return entries[0]
-    return session_data(
-        session, _members_of([session.pk]).get(session.pk, []), 0, viewer=user
-    )
+    return {
+        **session_data(
+            session, _members_of([session.pk]).get(session.pk, []), 0, viewer=user
+        ),
+        "mentionCount": 0,
+    }
 
 
 def _sessions_of(user: Any, *, session_id: int | None = None) -> list[dict[str, Any]]:
@@ -52,8 +55,19 @@ def _sessions_of(user: Any, *, session_id: int | None = None) -> list[dict[str, 
     rows = ChatSession.objects.filter(members__user=user)
     if session_id is not None:
         rows = rows.filter(pk=session_id)
+    mentioned = (
+        ChatMessage.objects.filter(session=OuterRef("pk"), mentions=user)
+        .exclude(author=user)
+        .filter(deleted_at__isnull=True)
+        .filter(Q(id__gt=Coalesce(Subquery(last_read), Value(0))))
+        .order_by()
+        .values("session")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     rows = rows.annotate(
         unread=Coalesce(Subquery(unread), Value(0), output_field=IntegerField()),
+        mentioned=Coalesce(Subquery(mentioned), Value(0), output_field=IntegerField()),
         last_id=Coalesce(
             Subquery(
                 ChatMessage.objects.filter(session=OuterRef("pk"))
@@ -71,10 +85,15 @@ def _sessions_of(user: Any, *, session_id: int | None = None) -> list[dict[str, 
             pk__in=[s.last_id for s in sessions if s.last_id]
         )
         .select_related("author")
-        .prefetch_related("attachments")
+        .prefetch_related("attachments", "mentions")
     }
     return [
-        session_data(s, members.get(s.pk, []), s.unread, last.get(s.pk), viewer=user)
+        {
+            **session_data(
+                s, members.get(s.pk, []), s.unread, last.get(s.pk), viewer=user
+            ),
+            "mentionCount": s.mentioned,
+        }
         for s in sessions
     ]
 
@@ -141,7 +160,7 @@ def message_history(
     rows = (
         ChatMessage.objects.filter(session_id=session_id)
         .select_related("author")
-        .prefetch_related("attachments")
+        .prefetch_related("attachments", "mentions")
     )
     if before is not None:
         rows = rows.filter(pk__lt=before)
@@ -214,7 +233,7 @@ def message_search(
     rows = (
         ChatMessage.objects.filter(session__members__user=user, deleted_at__isnull=True)
         .select_related("author", "session")
-        .prefetch_related("attachments")
+        .prefetch_related("attachments", "mentions")
     )
     if connection.vendor == "postgresql":
         # Only \w+ tokens reach the raw tsquery, each as a prefix, all required.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -356,6 +357,7 @@ def chat_message_post(
                 client_id=client_id,
             )
             _claim_attachments(message, ids)
+            _set_mentions(message)
             # Writing a message means having read everything before it.
             member.last_read_message_id = message.pk
             member.save(update_fields=["last_read_message_id"])
@@ -416,6 +418,27 @@ def chat_mark_read(*, session_id: Any, user: Any, message_id: Any) -> ChatMember
     return member
 
 
+MENTION = re.compile(r"(?<![\w@.+-])@([\w.@+-]+)")
+
+
+def mentioned_usernames(content: str) -> set[str]:
+    """The `@username` tokens of a text, lower-cased (a final "." is punctuation)."""
+    return {m.group(1).rstrip(".").lower() for m in MENTION.finditer(content)}
+
+
+def _set_mentions(message: ChatMessage) -> None:
+    """Mentions are the members of the session named as @username in the text."""
+    names = mentioned_usernames(message.content)
+    users = [
+        m.user
+        for m in ChatMember.objects.filter(session_id=message.session_id)
+        .exclude(user_id=message.author_id)
+        .select_related("user")
+        if names and m.user.get_username().lower() in names
+    ]
+    message.mentions.set(users)
+
+
 def _message_id(message_id: Any) -> int:
     if isinstance(message_id, str) and message_id.isascii() and message_id.isdigit():
         message_id = int(message_id)
@@ -460,6 +483,7 @@ def chat_message_edit(
     message.content = content
     message.edited_at = timezone.now()
     message.save(update_fields=["content", "edited_at"])
+    _set_mentions(message)
     realtime.publish(
         events.room_of(message.session_id),
         events.MESSAGE_UPDATED,
@@ -489,6 +513,7 @@ def chat_message_delete(*, session_id: Any, user: Any, message_id: Any) -> ChatM
     message.content = ""
     message.deleted_at = timezone.now()
     message.save(update_fields=["content", "deleted_at"])
+    message.mentions.clear()
     _delete_attachments(ChatAttachment.objects.filter(message=message))
     realtime.publish(
         events.room_of(message.session_id),

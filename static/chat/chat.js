@@ -69,6 +69,10 @@ function renderSessions() {
     a.setAttribute("data-session-id", id);
     if (current && current.id === s.id) a.setAttribute("aria-current", "page");
     a.appendChild(el("span", { className: "session-title" }, s.title));
+    var at = el("span", { className: "mention-count" }, "@" + (s.mentionCount || 0));
+    at.hidden = !s.mentionCount;
+    at.setAttribute("aria-label", (s.mentionCount || 0) + " mentions");
+    a.appendChild(at);
     var badge = el("span", { className: "unread" }, String(s.unreadCount || 0));
     badge.hidden = !s.unreadCount;
     badge.setAttribute("aria-label", (s.unreadCount || 0) + " unread");
@@ -102,6 +106,32 @@ function bubble(message, mine) {
   return li;
 }
 
+// @username of a member: the same rule as the server's (chat.services.MENTION).
+var MENTION = /(?<![\p{L}\p{N}_@.+-])@([\p{L}\p{N}_.@+-]+)/gu;
+
+function mentionsMe(message) {
+  return (message.mentions || []).some(function (m) { return m.id === me; });
+}
+
+/* The text with its mentions highlighted: text nodes and spans, never HTML. */
+function renderText(node, message) {
+  node.textContent = "";
+  var names = {};
+  (message.mentions || []).forEach(function (m) { names[m.username.toLowerCase()] = m; });
+  var content = message.content || "";
+  var at = 0;
+  content.replace(MENTION, function (whole, raw, offset) {
+    var name = raw.replace(/\.+$/, "");
+    var who = names[name.toLowerCase()];
+    if (!who) return whole;
+    if (offset > at) node.appendChild(document.createTextNode(content.slice(at, offset)));
+    node.appendChild(el("span", { className: "mention" + (who.id === me ? " me" : ""), "data-user-id": who.id }, "@" + name));
+    at = offset + 1 + name.length;
+    return whole;
+  });
+  if (at < content.length) node.appendChild(document.createTextNode(content.slice(at)));
+}
+
 /* (Re)draw a bubble's text, its "edited" mark and its actions from a payload. */
 function fill(li, message) {
   var text = li.querySelector(".text");
@@ -116,7 +146,7 @@ function fill(li, message) {
     renderFiles(li, []);
     return;
   }
-  text.textContent = message.content;
+  renderText(text, message);
   text.hidden = !message.content;
   if (message.attachments) renderFiles(li, message.attachments);
   edited.textContent = message.editedAt ? "edited" : "";
@@ -303,6 +333,83 @@ form.addEventListener("submit", function (ev) {
   send(content, files);
 });
 
+// -- @mention autocomplete ------------------------------------------------------------
+
+var mentionList = document.getElementById("mention-list");
+var mentionChoices = [];
+var mentionActive = 0;
+
+function mentionPrefix() {
+  var before = input.value.slice(0, input.selectionStart);
+  var match = before.match(/(?:^|[^\p{L}\p{N}_@.+-])@([\p{L}\p{N}_.+-]*)$/u);
+  return match ? match[1] : null;
+}
+
+function closeMentions() {
+  mentionChoices = [];
+  mentionList.textContent = "";
+  mentionList.hidden = true;
+  input.removeAttribute("aria-activedescendant");
+  input.setAttribute("aria-expanded", "false");
+}
+
+function showMentions() {
+  var prefix = mentionPrefix();
+  if (prefix === null || !current) { closeMentions(); return; }
+  var p = prefix.toLowerCase();
+  mentionChoices = current.members.filter(function (m) {
+    return m.id !== me && m.username && (m.username.toLowerCase().indexOf(p) === 0 || m.name.toLowerCase().indexOf(p) === 0);
+  }).slice(0, 8);
+  if (!mentionChoices.length) { closeMentions(); return; }
+  mentionActive = Math.min(mentionActive, mentionChoices.length - 1);
+  mentionList.textContent = "";
+  mentionChoices.forEach(function (m, i) {
+    var li = el("li", { role: "option", id: "mention-" + m.id, "aria-selected": i === mentionActive ? "true" : "false",
+      "data-username": m.username }, [m.name, el("span", { className: "username" }, "@" + m.username)]);
+    li.addEventListener("mousedown", function (ev) { ev.preventDefault(); chooseMention(m); });
+    mentionList.appendChild(li);
+  });
+  mentionList.hidden = false;
+  input.setAttribute("aria-expanded", "true");
+  input.setAttribute("aria-activedescendant", "mention-" + mentionChoices[mentionActive].id);
+}
+
+function chooseMention(m) {
+  var caret = input.selectionStart;
+  var before = input.value.slice(0, caret);
+  var start = before.lastIndexOf("@");
+  var insert = "@" + m.username + " ";
+  input.value = input.value.slice(0, start) + insert + input.value.slice(caret);
+  var at = start + insert.length;
+  input.setSelectionRange(at, at);
+  closeMentions();
+  input.focus();
+}
+
+input.setAttribute("aria-autocomplete", "list");
+input.setAttribute("aria-controls", "mention-list");
+input.setAttribute("aria-expanded", "false");
+input.addEventListener("input", function () { mentionActive = 0; showMentions(); });
+input.addEventListener("click", showMentions);
+input.addEventListener("blur", function () { setTimeout(closeMentions, 150); });
+// Capture: runs before the composer's own Enter handler, which it may stop.
+input.addEventListener("keydown", function (ev) {
+  if (mentionList.hidden || !mentionChoices.length) return;
+  if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+    ev.preventDefault();
+    var n = mentionChoices.length;
+    mentionActive = (mentionActive + (ev.key === "ArrowDown" ? 1 : n - 1)) % n;
+    showMentions();
+  } else if (ev.key === "Enter" || ev.key === "Tab") {
+    ev.preventDefault();
+    ev.stopImmediatePropagation();
+    chooseMention(mentionChoices[mentionActive]);
+  } else if (ev.key === "Escape") {
+    ev.preventDefault();
+    closeMentions();
+  }
+}, true);
+
 // -- attachments ------------------------------------------------------------------
 
 var fileInput = document.getElementById("attach-input");
@@ -477,6 +584,7 @@ function markRead() {
   socket.send("read", { messageId: id });
   if (current) {
     current.unreadCount = 0;
+    current.mentionCount = 0;
     renderSessions();
   }
 }
@@ -783,6 +891,7 @@ function onMessageCreated(data, frame) {
     var other = sessions[data.sessionId];
     if (other && data.author.id !== me) {
       other.unreadCount = (other.unreadCount || 0) + 1;
+      if (mentionsMe(data)) other.mentionCount = (other.mentionCount || 0) + 1;
       renderSessions();
     }
     return;
@@ -906,6 +1015,7 @@ function openSession(session) {
   current = session;
   room = "chat:" + session.id;
   current.unreadCount = 0;
+  current.mentionCount = 0;
   document.getElementById("session-title").textContent = session.title;
   document.getElementById("rename-input").value = session.title;
   session.members.forEach(function (m) { members[m.id] = m; });

@@ -28,6 +28,7 @@ def test_message_payload_has_the_protocol_fields(make_user):
         "editedAt",
         "deletedAt",
         "attachments",
+        "mentions",
     }
 
 

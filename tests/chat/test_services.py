@@ -46,6 +46,7 @@ def test_post_stores_and_publishes_message_created(alice, bob):
         "editedAt": None,
         "deletedAt": None,
         "attachments": [],
+        "mentions": [],
     }
 
 

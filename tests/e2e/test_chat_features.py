@@ -202,3 +202,32 @@ def test_search_finds_an_old_message_and_opens_it_in_its_chat(new_page, e2e_serv
     expect(found).to_have_count(1)
     expect(found.locator(".text")).to_have_text("the lighthouse keys are under the mat")
     expect(found).to_be_in_viewport()
+
+
+def test_mention_autocompletes_is_highlighted_and_counted(new_page):
+    alice = open_chat(new_page, "alice")
+    bob = open_chat(new_page, "bob", "Weekend plans")
+    alice.locator("#composer-input").press_sequentially("Hey @b")
+    option = alice.locator("#mention-list li[role=option]")
+    expect(option).to_have_count(1)
+    expect(option).to_have_attribute("data-username", "bob")
+    alice.press("#composer-input", "Enter")  # chooses, does not send
+    expect(alice.locator("#composer-input")).to_have_value("Hey @bob ")
+    expect(alice.locator("#mention-list")).to_be_hidden()
+    alice.locator("#composer-input").press_sequentially("<b>lunch?</b>")
+    alice.press("#composer-input", "Enter")
+    mine = alice.locator(".msg.mine").last
+    expect(mine).to_have_attribute("data-state", "sent")
+    expect(mine.locator(".mention")).to_have_text("@bob")
+
+    listed = bob.locator("#session-list a", has_text="Alice & Bob")
+    expect(listed.locator(".mention-count")).to_have_text("@1")
+    listed.click()
+    mention = bob.locator(".msg", has_text="lunch?").locator(".mention.me")
+    expect(mention).to_have_text("@bob")
+    expect(bob.locator(".msg", has_text="lunch?").locator(".text")).to_have_text(
+        "Hey @bob <b>lunch?</b>"
+    )
+    expect(
+        bob.locator("#session-list a", has_text="Alice & Bob").locator(".mention-count")
+    ).to_be_hidden()
