@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -46,6 +47,7 @@ def member_of(*, session_id: Any, user: Any) -> ChatMember:
 
 
 MAX_MEMBERS_AT_ONCE = 100
+UNSENT_UPLOAD_LIFETIME = timedelta(days=1)
 CANNOT_ADD = "Some of these users cannot be added"
 
 
@@ -558,6 +560,15 @@ def chat_attachment_upload(
     if upload is None:
         raise DomainError("Send the file in the multipart field `file`")
     found = attachments.inspect(upload)
+    with transaction.atomic():
+        # Uploads never sent (a closed tab, a removed file) do not pile up.
+        _delete_attachments(
+            ChatAttachment.objects.filter(
+                uploader=user,
+                message__isnull=True,
+                created__lt=timezone.now() - UNSENT_UPLOAD_LIFETIME,
+            )
+        )
     stem = uuid.uuid4().hex
     attachment = ChatAttachment(
         session=member.session,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
@@ -236,3 +239,38 @@ def test_deleting_the_message_deletes_its_files(
     assert not ChatAttachment.objects.exists()
     assert stored_files(media_root) == []
     assert client_for(bob).get(body["url"]).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("C:\\Users\\x\\notes.txt", "notes.txt"),
+        ("evil\u202etxt.exe.txt", "eviltxt.exe.txt"),
+        ("a\x00b.txt", "ab.txt"),
+    ],
+)
+def test_file_names_are_cleaned_and_never_used_for_storage(
+    alice, bob, media_root, given, shown
+):
+    session = session_with(alice, bob)
+    response = upload(client_for(alice), session, given, b"plain words")
+    assert response.status_code == 201, response.json()
+    assert response.json()["name"] == shown
+    [path] = stored_files(media_root)
+    assert path.is_relative_to(Path(media_root) / "chat")
+    assert re.fullmatch(r"[0-9a-f]{32}\.txt", path.name)
+
+
+def test_uploads_never_sent_are_removed_after_a_day(
+    alice, bob, media_root, django_capture_on_commit_callbacks
+):
+    session = session_with(alice, bob)
+    old = upload(client_for(alice), session, "old.txt", b"old").json()
+    ChatAttachment.objects.filter(pk=old["id"]).update(
+        created=timezone.now() - timedelta(days=2)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client_for(alice), session, "new.txt", b"new")
+    assert list(ChatAttachment.objects.values_list("name", flat=True)) == ["new.txt"]
+    assert len(stored_files(media_root)) == 1
