@@ -539,8 +539,8 @@ def _delete_attachments(rows: Any) -> None:
     transaction.on_commit(lambda: _delete_files(names))
 
 
-def _delete_files(names: list[str]) -> None:
-    for name in names:
+def _delete_files(names: list[str | None]) -> None:
+    for name in filter(None, names):
         try:
             default_storage.delete(name)
         except OSError:
@@ -579,7 +579,7 @@ def chat_attachment_upload(
         width=found.width,
         height=found.height,
     )
-    written: list[str] = []
+    written: list[str | None] = []
     try:
         upload.seek(0)
         attachment.file.save(stem + found.extension, upload, save=False)
