@@ -157,6 +157,18 @@ def test_an_image_sent_is_seen_on_the_other_side(new_page, media_root):
     )
     assert any(p.name.endswith("-thumb.jpg") for p in media_root.rglob("*"))
 
+    # A file's name is text, never markup.
+    name = "<img src=x onerror=alert(1)>.txt"
+    alice.set_input_files(
+        "#attach-input",
+        files=[{"name": name, "mimeType": "text/plain", "buffer": b"notes"}],
+    )
+    expect(alice.locator("#pending-files li")).to_have_attribute("data-state", "ready")
+    alice.click("#send")
+    link = bob.locator(".msg .files a.file-link").last
+    expect(link).to_have_text(f"{name} (5 B)")
+    assert bob.locator(".msg .files img").count() == 1  # only the picture
+
     # A disguised file is refused with a clear message, and nothing is sent.
     alice.set_input_files(
         "#attach-input",

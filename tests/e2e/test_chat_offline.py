@@ -58,3 +58,19 @@ def test_offline_send_survives_a_reload_and_is_delivered_once(new_page, e2e_serv
     ).json()
     contents = [m["content"] for m in page["messages"]]
     assert contents.count("written on the train") == 1
+
+
+def test_offline_send_goes_out_when_the_browser_is_back_without_a_reload(
+    new_page, e2e_server
+):
+    alice = open_chat(new_page, "alice")
+    bob = open_chat(new_page, "bob")
+    alice.context.set_offline(True)
+    send(alice, "sent during the blip")
+    mine = alice.locator(".msg.mine", has_text="sent during the blip")
+    expect(mine).to_have_count(1)
+    alice.context.set_offline(False)
+    expect(mine).to_have_attribute("data-state", "sent", timeout=20_000)
+    expect(bubbles(bob, "sent during the blip")).to_have_count(1, timeout=20_000)
+    assert outbox(alice.context, e2e_server.base) == []
+    expect(alice.locator("#conn-indicator")).to_have_attribute("data-state", "live")
