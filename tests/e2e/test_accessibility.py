@@ -89,6 +89,11 @@ KNOWN: dict[str, str] = {
         "aria-prohibited-attr: the recent-checks bar is a div with aria-label and"
         " no role (static/monitoring/dashboard.js)"
     ),
+    "chat": (
+        "aria-allowed-attr: the composer textarea (#composer-input) carries"
+        " aria-expanded, which a textbox may not have (static/chat/chat.js;"
+        " a combobox role would allow it)"
+    ),
     "status": (
         "meta-refresh: the status page reloads itself every 60 s"
         ' (<meta http-equiv="refresh"> in templates/monitoring/status.html)'
