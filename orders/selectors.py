@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from orders.models import (
@@ -42,8 +42,27 @@ def business_day(now: datetime | None = None) -> date:
     return (local - timedelta(hours=hour)).date()
 
 
+def _last_log(**match: Any) -> QuerySet[OrderStatusLog]:
+    return OrderStatusLog.objects.filter(order=OuterRef("pk"), **match).order_by(
+        "-created_at", "-id"
+    )
+
+
 def orders_with_items() -> QuerySet[Order]:
-    return Order.objects.select_related("cell").prefetch_related("items")
+    """Orders with their items, cell, and (from the status log, in the same
+    query) when each last became READY and what its last cancel left."""
+    return (
+        Order.objects.select_related("cell")
+        .prefetch_related("items")
+        .annotate(
+            last_ready_at=Subquery(
+                _last_log(to_status=Status.READY).values("created_at")[:1]
+            ),
+            last_cancelled_from=Subquery(
+                _last_log(kind=LogKind.CANCEL).values("from_status")[:1]
+            ),
+        )
+    )
 
 
 def order_get(*, order_id: str) -> Order | None:
@@ -94,6 +113,8 @@ def cancelled_from(order: Order) -> str | None:
     """The status a CANCELLED order was cancelled from (its last cancel), else None."""
     if order.status != Status.CANCELLED:
         return None
+    if hasattr(order, "last_cancelled_from"):
+        return order.last_cancelled_from
     cancel = (
         OrderStatusLog.objects.filter(order=order, kind=LogKind.CANCEL)
         .order_by("-created_at", "-id")
@@ -106,6 +127,8 @@ def ready_since(order: Order) -> datetime | None:
     """When a READY order became READY (its last entry into READY), else None."""
     if order.status != Status.READY:
         return None
+    if hasattr(order, "last_ready_at"):
+        return order.last_ready_at
     entry = (
         OrderStatusLog.objects.filter(order=order, to_status=Status.READY)
         .order_by("-created_at", "-id")

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.template import Context, Template
 
-from orders import selectors, services
+from orders import events, selectors, services
 from orders.models import Order, Status
 from tests.orders.conftest import seoul
 
@@ -46,3 +46,20 @@ def test_pages_get_the_cafe_clock():
     zone, hour, day = rendered.split()
     assert (zone, hour) == ("Asia/Seoul", "4")
     assert day == selectors.business_day().isoformat()
+
+
+def test_ready_at_and_cancelled_from_cost_no_query_per_order(
+    cafe, django_assert_max_num_queries
+):
+    for i in range(6):
+        order = services.order_create(items=[cafe.line()], pay_type="CASH")
+        if i % 2:
+            services.order_status_change(order_id=order.pk, status="READY")
+        else:
+            services.order_cancel(order_id=order.pk, reason="x")
+    with django_assert_max_num_queries(3):
+        listed = [events.order_data(o) for o in selectors.order_list()]
+    assert {(o["status"], bool(o["readyAt"]), o["cancelledFrom"]) for o in listed} == {
+        ("READY", True, None),
+        ("CANCELLED", False, "PENDING"),
+    }
