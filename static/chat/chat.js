@@ -350,7 +350,6 @@ function closeMentions() {
   mentionList.textContent = "";
   mentionList.hidden = true;
   input.removeAttribute("aria-activedescendant");
-  input.setAttribute("aria-expanded", "false");
 }
 
 function showMentions() {
@@ -370,7 +369,6 @@ function showMentions() {
     mentionList.appendChild(li);
   });
   mentionList.hidden = false;
-  input.setAttribute("aria-expanded", "true");
   input.setAttribute("aria-activedescendant", "mention-" + mentionChoices[mentionActive].id);
 }
 
@@ -388,7 +386,6 @@ function chooseMention(m) {
 
 input.setAttribute("aria-autocomplete", "list");
 input.setAttribute("aria-controls", "mention-list");
-input.setAttribute("aria-expanded", "false");
 input.addEventListener("input", function () { mentionActive = 0; showMentions(); });
 input.addEventListener("click", showMentions);
 input.addEventListener("blur", function () { setTimeout(closeMentions, 150); });
