@@ -274,3 +274,23 @@ def test_uploads_never_sent_are_removed_after_a_day(
         upload(client_for(alice), session, "new.txt", b"new")
     assert list(ChatAttachment.objects.values_list("name", flat=True)) == ["new.txt"]
     assert len(stored_files(media_root)) == 1
+
+
+def test_too_many_attachment_ids_are_refused(alice, bob):
+    session = session_with(alice, bob)
+    api = client_for(alice)
+    response = api.post(
+        f"/api/chat/sessions/{session.pk}/messages/",
+        {"content": "x", "attachmentIds": list(range(1, 12))},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "VALIDATION_ERROR"
+    with pytest.raises(DomainError):
+        services.chat_message_post(
+            session_id=session.pk,
+            author=alice,
+            content="x",
+            attachment_ids=list(range(1, 12)),
+        )
+    assert not ChatMessage.objects.exists()

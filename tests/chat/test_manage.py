@@ -243,3 +243,18 @@ def test_a_member_leaves_a_group(alice, bob, make_user):
         "alice",
         "carol",
     ]
+
+
+def test_adding_more_than_a_hundred_at_once_is_refused(alice, bob):
+    session = session_with(alice, bob)
+    response = client_for(alice).post(
+        f"/api/chat/sessions/{session.pk}/members/",
+        {"userIds": list(range(1, 102))},
+        format="json",
+    )
+    assert response.status_code == 400
+    with pytest.raises(DomainError):
+        services.chat_members_add(
+            session_id=session.pk, user=alice, user_ids=list(range(1, 102))
+        )
+    assert session.members.count() == 2
