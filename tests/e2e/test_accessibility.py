@@ -148,6 +148,22 @@ def test_no_serious_or_critical_axe_violations(
     assert not problems, f"{name}: " + "; ".join(problems)
 
 
+def computed(page, selector: str, prop: str, pseudo: str | None = None) -> str:
+    """A computed style of the element at `selector`, read in one step in the page.
+
+    Tickets are rebuilt on every change, so a node found first and read
+    afterwards may be gone by then; this waits for a connected one.
+    """
+    return page.wait_for_function(
+        """([selector, prop, pseudo]) => {
+          const node = document.querySelector(selector);
+          if (!node || !node.isConnected) return null;
+          return getComputedStyle(node, pseudo)[prop] || null;
+        }""",
+        arg=[selector, prop, pseudo],
+    ).json_value()
+
+
 CONTRAST = """
 ([fg, bg]) => {
   const rgb = s => s.match(/[0-9.]+/g).slice(0, 3).map(Number);
@@ -171,12 +187,16 @@ def test_text_fields_have_borders_of_3_to_1_and_ticket_options_are_dark(new_page
     card = page.locator(".ticket", has_text=f"#{shop['order']['dailyNum']}")
     card.locator("[data-action=cancel]").click()
     field = card.locator("input[aria-label=Reason]")
-    border = field.evaluate("n => getComputedStyle(n).borderTopColor")
+    expect(field).to_be_visible()
+    mine = f".ticket[data-order-id='{shop['order']['orderId']}']"
+    border = computed(page, f"{mine} input[aria-label=Reason]", "borderTopColor")
     assert page.evaluate(CONTRAST, [border, "rgb(255, 255, 255)"]) >= 3, border
     card.get_by_role("button", name="Keep").click()
     options = card.locator(".opts").first
-    style = options.evaluate(
-        "n => ({color: getComputedStyle(n).color, size: getComputedStyle(n).fontSize})"
-    )
+    expect(options).to_be_visible()
+    style = {
+        "color": computed(page, f"{mine} .opts", "color"),
+        "size": computed(page, f"{mine} .opts", "fontSize"),
+    }
     assert float(style["size"].rstrip("px")) >= 18, style
     assert page.evaluate(CONTRAST, [style["color"], "rgb(255, 255, 255)"]) >= 7, style

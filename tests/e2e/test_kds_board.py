@@ -95,6 +95,22 @@ def column(page, status):
     return page.locator(f".column[data-column={status}] .tickets")
 
 
+def computed(page, selector: str, prop: str, pseudo: str | None = None) -> str:
+    """A computed style of the element at `selector`, read in one step in the page.
+
+    Tickets are rebuilt on every change, so a node found first and read
+    afterwards may be gone by then; this waits for a connected one.
+    """
+    return page.wait_for_function(
+        """([selector, prop, pseudo]) => {
+          const node = document.querySelector(selector);
+          if (!node || !node.isConnected) return null;
+          return getComputedStyle(node, pseudo)[prop] || null;
+        }""",
+        arg=[selector, prop, pseudo],
+    ).json_value()
+
+
 def assert_one_screen(page) -> None:
     sizes = page.evaluate(
         "({scroll: document.scrollingElement.scrollHeight, height: innerHeight,"
@@ -153,7 +169,7 @@ def test_item_lines_are_readable_at_a_distance(new_page, cafe):
     page = live(new_page(user="barista", viewport=LANDSCAPE))
     line = page.locator(".ticket ul.items li").first
     expect(line).to_be_visible()
-    assert line.evaluate("n => parseFloat(getComputedStyle(n).fontSize)") >= 20
+    assert float(computed(page, ".ticket ul.items li", "fontSize")[:-2]) >= 20
 
 
 def test_side_panels_open_in_a_drawer_and_close_with_escape(new_page, cafe):
@@ -245,8 +261,8 @@ def test_the_ready_timer_counts_from_ready_and_old_orders_are_marked(new_page, c
     card = ticket(page, old["dailyNum"])
     expect(card.locator(".timer")).to_have_text(re.compile(r"^2\d:\d\d$"))
     expect(card).to_have_class(re.compile(r"\blate\b"))
-    late = card.locator(".timer").evaluate(
-        "n => getComputedStyle(n, '::before').content"
+    late = computed(
+        page, f".ticket[data-order-id='{old['orderId']}'] .timer", "content", "::before"
     )
     assert "Late" in late, late
     card.locator("[data-action=READY]").click()
