@@ -12,7 +12,7 @@ var $ = function (id) { return document.getElementById(id); };
 var RECALL_MS = 15 * 60 * 1000;
 var FRESH_MS = 10 * 1000;  // a new ticket stands out this long
 var orders = {};          // orderId -> order payload
-var cancelling = {};      // orderId -> true while the reason form is open
+var cancelling = {};      // orderId -> the reason typed so far, while its form is open
 var arrived = {};         // orderId -> when it arrived live (ms)
 var settings = { ticket_warn_minutes: 5, ticket_late_minutes: 8 };
 var menu = { items: [], options: {} };
@@ -67,6 +67,9 @@ function cancelForm(order) {
     "aria-label": "Reason",
     id: "reason-" + order.orderId,
   });
+  // Tickets are rebuilt on every change: what was typed stays.
+  reason.value = cancelling[order.orderId] || "";
+  reason.addEventListener("input", function () { cancelling[order.orderId] = reason.value; });
   var hint = el("p", { className: "form-hint", role: "alert" });
   var form = el("form", { className: "cancel-form", novalidate: true }, [
     reason,
@@ -98,7 +101,8 @@ function ticket(order) {
   }
   if (Status.inProgress(order.status)) {
     actions.push(button("Cancel", "cancel", function () {
-      cancelling[order.orderId] = !cancelling[order.orderId];
+      if (order.orderId in cancelling) delete cancelling[order.orderId];
+      else cancelling[order.orderId] = "";
       render();
       var input = document.getElementById("reason-" + order.orderId);
       if (input) input.focus();
@@ -132,7 +136,7 @@ function ticket(order) {
       ]);
     })),
     el("div", { className: "actions" }, actions),
-    cancelling[order.orderId] ? cancelForm(order) : null,
+    order.orderId in cancelling ? cancelForm(order) : null,
   ]);
 }
 

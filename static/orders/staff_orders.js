@@ -16,33 +16,54 @@ function problem(err) { Cafe.flash($("staff-status"), Cafe.problem(err), "error"
 
 function url(o, tail) { return "/api/orders/" + encodeURIComponent(o.orderId) + "/" + tail; }
 
-/* Cancel asks for a reason, then confirms: the order is refunded and the customer told. */
+/*
+ * Cancel asks for a reason, then confirms: the order is refunded and the
+ * customer told. The table is rebuilt on every order event: an open form and
+ * what was typed in it stay (`editing`).
+ */
+var editing = {}; // orderId -> the reason typed so far
+
+function cancelForm(o) {
+  var reason = el("input", { type: "text", placeholder: "Reason (the customer sees it)", maxlength: "200", required: true, "aria-label": "Reason", id: "reason-" + o.orderId });
+  reason.value = editing[o.orderId] || "";
+  reason.addEventListener("input", function () { editing[o.orderId] = reason.value; });
+  var hint = el("span", { className: "form-hint", role: "alert" });
+  var keep = el("button", { type: "button", className: "btn", text: "Keep" });
+  var form = el("form", { className: "inline-form", novalidate: true }, [reason, el("button", { className: "btn danger", text: "Confirm cancel" }), keep, hint]);
+  keep.addEventListener("click", function () {
+    delete editing[o.orderId];
+    var button = cancelButton(o);
+    form.replaceWith(button);
+    button.focus();
+  });
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    if (!reason.value.trim()) {
+      hint.textContent = "Say why it is cancelled.";
+      reason.setAttribute("aria-invalid", "true");
+      reason.focus();
+      return;
+    }
+    api("POST", url(o, "cancel/"), { reason: reason.value.trim() }).then(function () {
+      delete editing[o.orderId];
+      return load();
+    }, problem);
+  });
+  return form;
+}
+
 function cancelButton(o) {
   return el("button", { type: "button", className: "btn", dataset: { action: "cancel" }, text: "Cancel", onclick: function () {
-    var reason = el("input", { type: "text", placeholder: "Reason (the customer sees it)", maxlength: "200", required: true, "aria-label": "Reason" });
-    var hint = el("span", { className: "form-hint", role: "alert" });
-    var keep = el("button", { type: "button", className: "btn", text: "Keep" });
-    var form = el("form", { className: "inline-form", novalidate: true }, [reason, el("button", { className: "btn danger", text: "Confirm cancel" }), keep, hint]);
-    var button = this;
-    keep.addEventListener("click", function () { form.replaceWith(button); button.focus(); });
-    form.addEventListener("submit", function (e) {
-      e.preventDefault();
-      if (!reason.value.trim()) {
-        hint.textContent = "Say why it is cancelled.";
-        reason.setAttribute("aria-invalid", "true");
-        reason.focus();
-        return;
-      }
-      api("POST", url(o, "cancel/"), { reason: reason.value.trim() }).then(load, problem);
-    });
+    editing[o.orderId] = "";
+    var form = cancelForm(o);
     this.replaceWith(form);
-    reason.focus();
+    form.querySelector("input").focus();
   } });
 }
 
 function row(o) {
   var actions = [];
-  if (Status.inProgress(o.status)) actions.push(cancelButton(o));
+  if (Status.inProgress(o.status)) actions.push(o.orderId in editing ? cancelForm(o) : cancelButton(o));
   if (o.status === Status.cancelled && o.cancelledFrom) {
     actions.push(el("button", { type: "button", className: "btn", dataset: { action: "recall" }, text: "Recall", onclick: function () {
       api("PATCH", url(o, "status/"), { status: o.cancelledFrom }).then(load, problem);
@@ -71,6 +92,7 @@ function load() {
   var status = $("filter-status").value;
   if (status) url += "&status=" + encodeURIComponent(status);
   return api("GET", url).then(function (list) {
+    var focused = document.activeElement && document.activeElement.id;
     var body = clear($("orders-body"));
     var total = 0;
     list.forEach(function (o) {
@@ -78,6 +100,7 @@ function load() {
       if (o.status !== Status.cancelled) total += o.totalAmount;
     });
     $("orders-summary").textContent = list.length + " orders · " + Cafe.won(total);
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
     Cafe.flash($("staff-status"), "");
   }, problem);
 }

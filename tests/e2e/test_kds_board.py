@@ -215,6 +215,11 @@ def test_cancel_needs_a_reason_ready_goes_back_and_a_cancel_is_recalled(new_page
     expect(reason).to_have_attribute("aria-invalid", "true")
     expect(card).to_have_count(1)
     reason.fill("Customer left")
+    # A new order rebuilds the board: what was typed stays, and so does the focus.
+    other = cafe.order()
+    expect(ticket(page, other["dailyNum"])).to_have_count(1)
+    expect(reason).to_have_value("Customer left")
+    expect(reason).to_be_focused()
     card.get_by_role("button", name="Confirm cancel").click()
     expect(card).to_have_count(0)
 

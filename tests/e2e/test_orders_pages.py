@@ -426,7 +426,9 @@ def test_staff_get_a_navigation_to_every_page_they_may_use(
         expect(page).to_have_url(re.compile(r"/staff/devices/$"))
 
 
-def test_staff_cancel_asks_a_reason_and_a_cancelled_order_is_recalled(new_page):
+def test_staff_cancel_asks_a_reason_and_a_cancelled_order_is_recalled(
+    new_page, e2e_server
+):
     staff = live(new_page(user="admin"), "/staff/orders/")
     kiosk = live(new_page(), "/kiosk/")
     num, link = order_on_kiosk(kiosk, "Espresso")
@@ -439,6 +441,18 @@ def test_staff_cancel_asks_a_reason_and_a_cancelled_order_is_recalled(new_page):
     expect(row.locator(".form-hint")).to_have_text("Say why it is cancelled.")
     expect(row).to_have_attribute("data-status", "PENDING")
     reason.fill("Wrong order")
+    # Another order arrives and the table is read again: the form stays.
+    other = httpx.post(
+        f"{e2e_server.base}/api/orders/",
+        json={
+            "items": [{"menuId": menu_id(e2e_server, "Americano")}],
+            "payType": "CASH",
+        },
+        timeout=10,
+    ).json()["dailyNum"]
+    expect(staff.locator("#orders-body tr", has_text=f"#{other}")).to_have_count(1)
+    expect(reason).to_have_value("Wrong order")
+    expect(reason).to_be_focused()
     row.get_by_role("button", name="Confirm cancel").click()
     expect(row).to_have_attribute("data-status", "CANCELLED")
     expect(row).to_contain_text("Wrong order")
