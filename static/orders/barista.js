@@ -321,12 +321,12 @@ function loadMenu() {
 function load() {
   api("GET", "/api/settings/").then(function (s) { settings = s; tick(); }, function () {});
   loadMenu().then(null, function () {});
-  return api("GET", "/api/orders/").then(function (list) {
+  return held.read(api("GET", "/api/orders/").then(function (list) {
     orders = {};
     list.forEach(function (o) { orders[o.orderId] = o; });
     recovered();
     render();
-  }, fail);
+  })).then(null, fail);
 }
 
 $("sound-prompt").addEventListener("click", function () {
@@ -337,6 +337,8 @@ $("sound-prompt").addEventListener("click", function () {
 });
 
 // The kiosk room carries settings changes (timer thresholds) to everyone.
+// Order events that arrive while the board is read are applied after the read.
+var held = Cafe.holdDuring();
 var socket = Cafe.connect([{ type: "kitchen" }, { type: "kiosk" }], load);
 socket.on("state", function (state) { if (state === "live") recovered(); });
 socket.on("settings:changed", function (data) {
@@ -344,7 +346,7 @@ socket.on("settings:changed", function (data) {
   if (/_minutes$/.test(data.key)) settings[data.key] = Cafe.minutes(data.value);
   tick();
 });
-socket.on("order:created", function (data) {
+socket.on("order:created", held.wrap(function (data) {
   var known = !!orders[data.orderId];
   if (!known) {
     arrived[data.orderId] = Date.now();
@@ -357,8 +359,8 @@ socket.on("order:created", function (data) {
   if (column) column.scrollTop = 0;
   Cafe.sound.beep([988, 1319]);
   Cafe.toast("New order: #" + data.dailyNum);
-});
-socket.on("order:status_changed", function (data) {
+}));
+socket.on("order:status_changed", held.wrap(function (data) {
   if (!orders[data.orderId] || data.previousStatus === Status.cancelled) {
     // Unknown here, or recalled: read it whole (readyAt, cancelledFrom).
     api("GET", url(data, "")).then(upsert, function () {});
@@ -368,15 +370,15 @@ socket.on("order:status_changed", function (data) {
   // The Ready timer starts at the status change.
   if (Status.awaitingPickup(data.status)) change.readyAt = data.updatedAt;
   upsert(change);
-});
-socket.on("order:cancelled", function (data) {
+}));
+socket.on("order:cancelled", held.wrap(function (data) {
   Cafe.toast("Order #" + data.dailyNum + " was cancelled", "error");
   delete cancelling[data.orderId];
   if (orders[data.orderId]) {
     var from = orders[data.orderId].status;
     upsert({ orderId: data.orderId, status: Status.cancelled, cancelReason: data.reason, cancelledFrom: from, updatedAt: data.cancelledAt });
   }
-});
+}));
 socket.on("menu:sold_out_changed", function (data) {
   menu.items.forEach(function (item) { if (item.id === data.menuId) item.isSoldOut = data.isSoldOut; });
   renderSoldOut();

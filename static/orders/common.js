@@ -194,6 +194,34 @@ export function toast(message, kind) {
 export function isOff(value) { return value === false || value === "false"; }
 export function minutes(value) { return parseInt(value, 10); }
 
+/*
+ * A page's state read over REST while its socket delivers events: events that
+ * arrive during the read are held and applied after it, in order, so a
+ * snapshot read a moment before them never overwrites them.
+ * `var held = Cafe.holdDuring();` then `socket.on(name, held.wrap(fn))` and
+ * `held.read(api("GET", ...).then(apply))`.
+ */
+export function holdDuring() {
+  var queue = null;
+  return {
+    wrap: function (fn) {
+      return function (data, frame) {
+        if (queue) queue.push(function () { fn(data, frame); });
+        else fn(data, frame);
+      };
+    },
+    read: function (promise) {
+      queue = queue || [];
+      var release = function () {
+        var later = queue || [];
+        queue = null;
+        later.forEach(function (f) { f(); });
+      };
+      return promise.then(function (value) { release(); return value; }, function (err) { release(); throw err; });
+    },
+  };
+}
+
 /* Open the orders socket with the indicator; reload state on resync or reconnect. */
 export function connect(rooms, reload) {
   var socket = Tidings.connect("/ws/orders/");

@@ -74,15 +74,18 @@ function update(data, live) {
   render();
 }
 
+// Numbers that change while the board is read are applied after the read.
+var held = Cafe.holdDuring();
+
 function load() {
-  return api("GET", "/api/pickup/").then(function (data) {
+  return held.read(api("GET", "/api/pickup/").then(function (data) {
     day = data.businessDay;
     board = {};
     data.orders.forEach(function (o) { update(o, false); });
     render();
-  });
+  })).then(null, function () {});
 }
 
 var socket = Cafe.connect([{ type: "pickup" }], load);
-socket.on("pickup:status_changed", function (data) { update(data, true); });
+socket.on("pickup:status_changed", held.wrap(function (data) { update(data, true); }));
 load();
