@@ -132,9 +132,13 @@ DATABASES = {
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         # Kept open between uses: sockets read the database from one thread,
         # and a new connection per read made connecting sockets 3-5x dearer
-        # (docs/performance.md, "Connecting"). Checked before each reuse.
+        # (docs/performance.md, "Connecting"). Not checked before each use:
+        # every database call of a socket is a "request" to Django, and a
+        # `SELECT 1` before each doubled its round trips. A connection that
+        # broke (PostgreSQL restarted) fails one call, which is answered as
+        # unavailable, and is replaced for the next.
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError
+from django.db.models import F
 from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.utils.module_loading import import_string
@@ -21,7 +25,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from realtime import events, metrics
 from realtime.errors import CloseCode, ErrorCode, ProtocolError
 from realtime.outbox import encode
-from realtime.permissions import DevicePrincipal
+from realtime.permissions import DevicePrincipal, remember_group_names
 
 
 class InvalidToken(Exception):
@@ -56,6 +60,14 @@ def register_credential(prefix: str, resolve: Callable[[str], Any]) -> None:
     _credentials[prefix] = resolve
 
 
+def _jwt_user_id(token: str) -> Any:
+    try:
+        access = AccessToken(token)  # type: ignore[arg-type]
+    except TokenError as exc:
+        raise InvalidToken(str(exc)) from None
+    return access.get(str(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id")))
+
+
 def user_from_token(token: str) -> Any:
     """Who a token stands for: a registered kind of token, else the active user of an access JWT.
 
@@ -68,18 +80,71 @@ def user_from_token(token: str) -> Any:
                 return resolve(token)
             except DatabaseError:
                 raise ServiceUnavailable from None
+    user_id = _jwt_user_id(token)
     try:
-        access = AccessToken(token)  # type: ignore[arg-type]
-    except TokenError as exc:
-        raise InvalidToken(str(exc)) from None
-    user_id = access.get(str(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id")))
-    try:
-        user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+        # The user and their group names in one query: a row per group.
+        rows = list(
+            get_user_model()
+            .objects.filter(pk=user_id, is_active=True)
+            .annotate(_group_name=F("groups__name"))
+        )
     except DatabaseError:
         raise ServiceUnavailable from None
-    if user is None:
+    if not rows:
         raise InvalidToken("Token user not found")
+    user = rows[0]
+    remember_group_names(user, (row._group_name for row in rows if row._group_name))
+    _remember_user(user)
     return user
+
+
+# Users of access JWTs read in the last few seconds, by id, so that a wave of
+# screens reconnecting as one user reads it once. Saving or deleting a user,
+# or changing their groups, forgets them at once in this process (signals,
+# connected by RealtimeConfig.ready); other processes read them again within
+# USER_CACHE_SECONDS. Device tokens are never kept: revoking one is immediate.
+USER_CACHE_SECONDS = 5.0
+USER_CACHE_SIZE = 10_000
+_users: dict[Any, tuple[Any, float]] = {}
+
+
+def _remember_user(user: Any) -> None:
+    if len(_users) >= USER_CACHE_SIZE:
+        _users.clear()
+    _users[str(user.pk)] = (user, time.monotonic())
+
+
+def forget_user(user_id: Any) -> None:
+    """Read this user from the database on their next connection."""
+    _users.pop(str(user_id), None)
+
+
+def _recent_user(user_id: Any) -> Any | None:
+    kept = _users.get(str(user_id))
+    if kept is None or time.monotonic() - kept[1] > USER_CACHE_SECONDS:
+        return None
+    return copy.copy(kept[0])  # each socket its own instance
+
+
+# Reads in flight, by user id: sockets of one user connecting at once wait for
+# the one read instead of each reading.
+_reading: dict[Any, asyncio.Future[Any]] = {}
+
+
+async def token_user(token: str) -> Any:
+    """`user_from_token` from a coroutine: a recent read, else one database hop."""
+    if any(token.startswith(prefix) for prefix in _credentials):
+        return await database_sync_to_async(user_from_token)(token)
+    user_id = str(_jwt_user_id(token))  # a bad token fails here, with no read
+    user = _recent_user(user_id)
+    if user is not None:
+        return user
+    reading = _reading.get(user_id)
+    if reading is None:
+        reading = asyncio.ensure_future(database_sync_to_async(user_from_token)(token))
+        _reading[user_id] = reading
+        reading.add_done_callback(lambda _: _reading.pop(user_id, None))
+    return copy.copy(await asyncio.shield(reading))
 
 
 def query_param(scope: dict[str, Any], name: str) -> str | None:
@@ -98,7 +163,7 @@ class QueryTokenAuthMiddleware:
         if token:
             scope = dict(scope)
             try:
-                scope["user"] = await database_sync_to_async(user_from_token)(token)
+                scope["user"] = await token_user(token)
             except InvalidToken as exc:
                 scope["user"] = AnonymousUser()
                 scope["auth_error"] = f"Invalid token: {exc}"

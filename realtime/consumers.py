@@ -31,13 +31,13 @@ import time
 import uuid
 from typing import Any, ClassVar
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from realtime import events, metrics, runtime, stats
-from realtime.auth import InvalidToken, query_param, user_from_token, user_summary
+from realtime.auth import InvalidToken, query_param, token_user, user_summary
 from realtime.errors import CloseCode, ErrorCode, ProtocolError
 from realtime.frames import FrameProtocol
 from realtime.hub import get_hub
@@ -92,8 +92,15 @@ class RealtimeConsumer(
             await asyncio.shield(self._cleanup(None))
 
     async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' dispatch first runs close_old_connections in the database
+        # thread: a thread hop for every frame a socket sends. Every database
+        # call here goes through database_sync_to_async, which does that
+        # itself, so the handler is called directly.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
         try:
-            await super().dispatch(message)
+            await handler(message)
         except StopConsumer:
             raise
         except Exception:
@@ -288,7 +295,7 @@ class RealtimeConsumer(
         if not isinstance(token, str) or not token:
             raise ProtocolError(ErrorCode.VALIDATION_ERROR, "auth needs data.token")
         try:
-            user = await database_sync_to_async(user_from_token)(token)
+            user = await token_user(token)
         except InvalidToken as exc:
             self.queue_close(
                 CloseCode.NOT_AUTHENTICATED,

@@ -21,7 +21,8 @@ role, and both ask again whether the token still holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from rest_framework import permissions
@@ -110,7 +111,32 @@ def has_role(user: Any, role: str) -> bool:
     if user.is_staff:
         return True
     group = _groups.get(role)
-    return group is not None and user.groups.filter(name=group).exists()
+    if group is None:
+        return False
+    names = _recent_group_names(user)
+    if names is not None:
+        return group in names
+    return user.groups.filter(name=group).exists()
+
+
+# A socket's user is read with its group names (one query, `user_from_token`);
+# a join within this many seconds of that read uses them instead of another
+# query, so a reconnect (connect, then join at once) reads the database once.
+# A later join asks the database again: a role taken away is seen at once.
+GROUPS_FRESH_SECONDS = 5.0
+
+
+def remember_group_names(user: Any, names: Iterable[str]) -> None:
+    """Keep the group names just read with `user` for a join that follows."""
+    user._tidings_groups = (frozenset(names), time.monotonic())
+
+
+def _recent_group_names(user: Any) -> frozenset[str] | None:
+    kept = getattr(user, "_tidings_groups", None)
+    if kept is None or time.monotonic() - kept[1] > GROUPS_FRESH_SECONDS:
+        return None
+    names: frozenset[str] = kept[0]
+    return names
 
 
 def is_barista(user: Any) -> bool:

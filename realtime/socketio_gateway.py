@@ -27,7 +27,6 @@ import engineio
 import engineio.async_socket
 import engineio.packet
 import socketio
-from channels.db import database_sync_to_async
 from django.conf import settings
 from engineio.payload import Payload
 from socketio import packet as sio_packet
@@ -41,7 +40,7 @@ from realtime.auth import (
     query_param,
     request_host,
     session_user,
-    user_from_token,
+    token_user,
 )
 from realtime.consumers import RealtimeConsumer
 from realtime.errors import CloseCode, ErrorCode, ProtocolError
@@ -360,7 +359,7 @@ async def _scope_user(scope: dict[str, Any], auth: Any) -> Any:
     token = auth.get("token") if isinstance(auth, dict) else None
     token = token or query_param(scope, "token")
     if token:
-        return await database_sync_to_async(user_from_token)(token)
+        return await token_user(token)
     return await session_user(scope)
 
 

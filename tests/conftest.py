@@ -63,6 +63,15 @@ def server_database() -> Iterator[tools.Database]:
 # -- users and tokens ----------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _forget_token_users() -> Iterator[None]:
+    """Users kept by the socket auth do not outlive a test (ids are reused)."""
+    yield
+    from realtime.auth import _users
+
+    _users.clear()
+
+
 @pytest.fixture
 def make_user(django_user_model: Any) -> Callable[..., Any]:
     counter = {"n": 0}

@@ -109,7 +109,7 @@ def database_down(monkeypatch: Any) -> None:
     def unreachable(self: Any) -> Any:
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(QuerySet, "first", unreachable)
+    monkeypatch.setattr(QuerySet, "_fetch_all", unreachable)
 
 
 async def test_auth_message_during_an_outage_gets_connection_failed(
