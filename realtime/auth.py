@@ -11,9 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from channels.auth import get_user
 from channels.db import database_sync_to_async
+from channels.routing import URLRouter
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.db.models import F
 from django.http.cookie import parse_cookie
@@ -152,26 +154,6 @@ def query_param(scope: dict[str, Any], name: str) -> str | None:
     return values[0] if values else None
 
 
-class QueryTokenAuthMiddleware:
-    """A `?token=<jwt>` wins over the session cookie; a bad one is remembered for 4401."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        token = query_param(scope, "token")
-        if token:
-            scope = dict(scope)
-            try:
-                scope["user"] = await token_user(token)
-            except InvalidToken as exc:
-                scope["user"] = AnonymousUser()
-                scope["auth_error"] = f"Invalid token: {exc}"
-            except ServiceUnavailable:
-                return await refuse_unavailable(receive, send)
-        return await self.app(scope, receive, send)
-
-
 # Schemes a browser page may have, with their default ports.
 WEB_SCHEMES = {"http": "80", "https": "443"}
 
@@ -229,22 +211,6 @@ def origin_allowed(origin: str | None, host: str | None = None) -> bool:
     return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
-class OriginCheckMiddleware:
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        origin = None
-        for name, value in scope.get("headers", []):
-            if name == b"origin":
-                origin = value.decode("latin1")
-        if not origin_allowed(origin, request_host(scope.get("headers", []))):
-            await receive()  # websocket.connect
-            await send({"type": "websocket.close", "code": 4403})
-            return None
-        return await self.app(scope, receive, send)
-
-
 def cookies(scope: dict[str, Any]) -> dict[str, str]:
     """The request's cookies, read the way Django reads them for HTTP."""
     found: dict[str, str] = {}
@@ -281,27 +247,85 @@ async def refuse_unavailable(receive: Any, send: Any) -> None:
     await send({"type": "websocket.close", "code": CloseCode.TRY_AGAIN_LATER})
 
 
-class SessionUserMiddleware:
-    """The session cookie's user, resolved once at connect.
+class WebsocketAuth:
+    """In front of every native socket: the route, the origin check, then who is connecting.
 
-    Unlike Channels' session middleware it does not wrap `send`: sockets send
-    many frames and never set cookies, so each frame goes straight out.
+    The path picks the consumer (the routes of a Channels `URLRouter`, flat:
+    no nested routers). A browser page of another origin is refused (4403).
+    The user is the session cookie's, resolved once at connect, unless
+    `?token=` names one: a token wins over the cookie, and a bad one is
+    remembered in the scope for the consumer to close with 4401. A database
+    outage while reading either is answered with an error frame and 1013
+    (try again later).
+
+    One coroutine for all of it, calling the consumer itself (rather than a
+    middleware each, a router and the consumer's `as_asgi` wrapper): a socket
+    keeps its application's coroutine frames and scope copies for its whole
+    life, so every layer is memory held per connection. Unlike Channels'
+    session middleware it does not wrap `send`: sockets send many frames and
+    never set cookies.
     """
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    def __init__(self, router: URLRouter) -> None:
+        for route in router.routes:
+            if getattr(route.callback, "_path_routing", False):
+                raise ImproperlyConfigured("nested routers are not supported here")
+        self.routes = router.routes
+
+    def route(self, scope: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """The consumer class for the scope's path and the scope's `url_route`."""
+        path = scope["path"]
+        root_path = scope.get("root_path", "")
+        if root_path and not path.startswith(root_path):
+            raise ValueError(f"No route found for path {path!r}.")
+        path = path[len(root_path) :].lstrip("/")
+        for route in self.routes:
+            match = route.pattern.match(path)
+            if match:
+                new_path, args, kwargs = match
+                return route.callback, {
+                    "path_remaining": new_path,
+                    "url_route": {
+                        "args": args,
+                        "kwargs": {**kwargs, **route.default_args},
+                    },
+                }
+        raise ValueError(f"No route found for path {path!r}.")
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        app, routed = self.route(scope)
+        origin = None
+        for name, value in scope.get("headers", []):
+            if name == b"origin":
+                origin = value.decode("latin1")
+        if not origin_allowed(origin, request_host(scope.get("headers", []))):
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 4403})
+            return None
+        # In place, not a copy: the server made this scope for this one
+        # socket, and a copy would be kept beside it for the socket's life.
+        scope.update(routed)
+        token = query_param(scope, "token")
         try:
-            user = await session_user(scope)
+            if token:
+                try:
+                    scope["user"] = await token_user(token)
+                except InvalidToken as exc:
+                    scope["user"] = AnonymousUser()
+                    scope["auth_error"] = f"Invalid token: {exc}"
+            else:
+                scope["user"] = await session_user(scope)
         except ServiceUnavailable:
             return await refuse_unavailable(receive, send)
-        return await self.app({**scope, "user": user}, receive, send)
+        consumer_class = getattr(app, "consumer_class", None)
+        if consumer_class is not None:  # a consumer's as_asgi(): call it directly
+            app = consumer_class(**app.consumer_initkwargs)
+        return await app(scope, receive, send)
 
 
-def websocket_stack(app: Any) -> Any:
-    """Origin check, session cookie, then `?token=`."""
-    return OriginCheckMiddleware(SessionUserMiddleware(QueryTokenAuthMiddleware(app)))
+def websocket_stack(router: URLRouter) -> Any:
+    """Route, origin check, then `?token=` or else the session cookie."""
+    return WebsocketAuth(router)
 
 
 def user_summary(user: Any) -> dict[str, Any] | None:

@@ -84,8 +84,17 @@ class RealtimeConsumer(
     # close code) and `_cleanup` (rooms, presence, stats), which runs once.
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Channels' AsyncConsumer.__call__ without a channel layer (these
+        # consumers have none: the hub fans events out): the next message is
+        # awaited in this coroutine, not in a new task per message.
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
         try:
-            await super().__call__(scope, receive, send)
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
         finally:
             # The server dropped the application without websocket.disconnect
             # (cancelled, or its receive failed): clean up all the same.

@@ -9,6 +9,8 @@ each arriving frame, encoded once at publish time, to the local subscribers.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import logging
 import time
 from typing import Any, Protocol
@@ -27,6 +29,70 @@ RECEIVE_RETRY_MAX = 2.0
 HISTORY_PAGE = 500
 # Seconds frames after a gap wait, at most, for the missing ones to be read.
 FILL_HOLD_MAX = 0.5
+# The latest events the hub keeps per joined room, to answer catch-ups
+# without a database read (see `Recent`).
+RECENT_EVENTS = 1000
+
+
+class Recent:
+    """A room's latest events, contiguous: seqs first .. first + len - 1.
+
+    Filled by every frame the hub delivers (in seq order; a gap starts the
+    window again after it) and by history reads. A socket catching up from a
+    seq inside the window is answered from here; that is what a reconnect
+    wave after a restart asks for thousands of times, for the same events.
+    """
+
+    __slots__ = ("first", "frames")
+
+    def __init__(self) -> None:
+        self.first = 0
+        self.frames: collections.deque[str] = collections.deque()
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.frames) - 1
+
+    def add(self, seq: int, frame: str) -> None:
+        if self.frames and seq <= self.last:
+            return  # had it
+        if not self.frames or seq != self.last + 1:
+            self.frames.clear()  # a gap: only what follows it is contiguous
+            self.first = seq
+        self.frames.append(frame)
+        if len(self.frames) > RECENT_EVENTS:
+            self.frames.popleft()
+            self.first += 1
+
+    def merge(self, rows: list[tuple[int, str]]) -> None:
+        """Take contiguous history rows, where they join the window or start it."""
+        if not rows:
+            return
+        start, end = rows[0][0], rows[-1][0]
+        if not self.frames or end < self.first - 1 or start > self.last + 1:
+            if self.frames and end < self.last:
+                return  # older and apart from the window: keep the newer
+            self.frames = collections.deque(frame for _seq, frame in rows)
+            self.first = start
+        else:
+            if start < self.first:
+                older = [frame for seq, frame in rows if seq < self.first]
+                self.frames.extendleft(reversed(older))
+                self.first = start
+            for seq, frame in rows:
+                if seq > self.last:
+                    self.frames.append(frame)
+        while len(self.frames) > RECENT_EVENTS:
+            self.frames.popleft()
+            self.first += 1
+
+    def after(self, seq: int, limit: int) -> list[tuple[int, str]] | None:
+        """The events after `seq` (at most `limit`), or None if the window does not hold them."""
+        if not self.frames or seq < self.first - 1 or seq > self.last:
+            return None
+        start = seq + 1 - self.first
+        stop = min(len(self.frames), start + limit)
+        return [(self.first + i, self.frames[i]) for i in range(start, stop)]
 
 
 class Subscriber(Protocol):
@@ -97,6 +163,10 @@ class Hub:
         # behind the history at the last check, with what they had seen then.
         self.seen: dict[str, int] = {}
         self._behind: dict[str, int] = {}
+        # The latest events of each joined room, and the history reads under
+        # way (room -> the seq read after, the read), shared by catch-ups.
+        self.recent: dict[str, Recent] = {}
+        self._reading: dict[str, tuple[int, asyncio.Future[list[tuple[int, str]]]]] = {}
 
     async def _ensure_channel(self) -> str:
         if self.channel is None:
@@ -162,6 +232,7 @@ class Hub:
             return False
         del self.rooms[room]
         self.seen.pop(room, None)
+        self.recent.pop(room, None)
         self._behind.pop(room, None)
         self._pending.discard(room)
         return True
@@ -276,11 +347,77 @@ class Hub:
             metrics.FANOUT_LATENCY.observe(max(0.0, time.time() - sent_at))
         # seq is None for volatile frames (typing, presence): forwarded as they are.
         seq, event, text = message.get("seq"), message["event"], message["text"]
-        if seq is not None and seq > self.seen.get(room, 0):
-            self.seen[room] = seq
+        if seq is not None:
+            if seq > self.seen.get(room, 0):
+                self.seen[room] = seq
+            recent = self.recent.get(room)
+            if recent is None:
+                recent = self.recent[room] = Recent()
+            recent.add(seq, text)
         for subscriber in list(subscribers):
             subscriber.deliver(room, seq, event, text)
         metrics.MESSAGES_OUT.labels(event).inc(len(subscribers))
+
+    async def history_after(
+        self, room: str, after: int, limit: int
+    ) -> list[tuple[int, str]]:
+        """`(seq, frame)` of the room's events after `after` (at most `limit`), oldest first.
+
+        From the room's recent events when they reach back to `after`; else
+        from the history, one read at a time per room: catch-ups that start
+        at or after a read under way wait for it and are answered from what
+        it brought. Raises ResyncRequired as `events_after` does.
+        """
+        from realtime.selectors import events_after
+
+        rows = self._recent_after(room, after, limit)
+        if rows is not None:
+            return rows
+        reading = self._reading.get(room)
+        if reading is not None and reading[0] <= after:
+            with contextlib.suppress(Exception):  # else read below, for its own answer
+                await asyncio.shield(reading[1])
+            rows = self._recent_after(room, after, limit)
+            if rows is not None:
+                return rows
+        read = asyncio.ensure_future(
+            database_sync_to_async(events_after)(room, after, limit=limit)
+        )
+        if room not in self._reading:
+            self._reading[room] = (after, read)
+
+            def done(_: Any) -> None:
+                if self._reading.get(room, (0, None))[1] is read:
+                    del self._reading[room]
+
+            read.add_done_callback(done)
+        rows = await read
+        if room in self.rooms:
+            recent = self.recent.get(room)
+            if recent is None:
+                recent = self.recent[room] = Recent()
+            recent.merge(rows)
+        return rows
+
+    def _recent_after(
+        self, room: str, after: int, limit: int
+    ) -> list[tuple[int, str]] | None:
+        """The answer from the room's recent events, if they hold all of it.
+
+        A page shorter than `limit` tells the caller it is caught up, so it is
+        given only when the window reaches the last seq this hub has seen (all
+        later events come live); a window that ends before that (a history
+        page read after a restart) answers only full pages.
+        """
+        recent = self.recent.get(room)
+        if recent is None:
+            return None
+        rows = recent.after(after, limit)
+        if rows is None:
+            return None
+        if len(rows) < limit and recent.last < self.seen.get(room, 0):
+            return None
+        return rows
 
     async def check_history(self) -> int:
         """Deliver, from the history, the events of rooms that arrived here behind it.

@@ -315,9 +315,7 @@ class RoomMembership:
         sent = 0
         while (state := self.rooms.get(room)) is not None and state.sent is not None:
             try:
-                rows = await database_sync_to_async(events_after)(
-                    room, state.sent, limit=HISTORY_PAGE
-                )
+                rows = await get_hub().history_after(room, state.sent, HISTORY_PAGE)
             except ResyncRequired as exc:
                 data = self.room_reply(state.room_type, room, state.ident)
                 data["seq"] = exc.seq

@@ -821,12 +821,20 @@ def wrap(
         int(settings.TIDINGS["MAX_FRAME_BYTES"]),
     )
 
+    # Native sockets straight to their application, past Channels' protocol
+    # router: an open socket keeps every frame of its call chain.
+    websocket_app = getattr(channels_app, "application_mapping", {}).get(
+        "websocket", channels_app
+    )
+
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         """The ASGI application; `app.socketio_server` is the gateway's server."""
         if scope["type"] == "lifespan":
             await lifespan(scope, receive, send)
         elif scope["type"] in ("http", "websocket") and _is_gateway(scope["path"]):
             await gateway(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await websocket_app(scope, receive, send)
         else:
             await channels_app(scope, receive, send)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.urls import re_path
 
 from realtime.auth import origin_allowed, request_host, websocket_stack
 
@@ -83,7 +85,10 @@ async def _handshake(headers: list[tuple[bytes, bytes]]) -> bool:
         await receive()
         await send({"type": "websocket.accept"})
 
-    comm = WebsocketCommunicator(websocket_stack(app), "/ws/orders/", headers=headers)
+    router = URLRouter([re_path(r"^ws/orders/$", app)])
+    comm = WebsocketCommunicator(
+        websocket_stack(router), "/ws/orders/", headers=headers
+    )
     connected, _ = await comm.connect(timeout=3)
     await comm.disconnect()
     return connected
