@@ -93,6 +93,9 @@ class RealtimeConsumer(
         try:
             while True:
                 await self.dispatch(await receive())
+                # Let the other sockets go on between two messages of this one
+                # (a burst read at once would otherwise be handled in one go).
+                await asyncio.sleep(0)
         except StopConsumer:
             pass
         finally:

@@ -82,6 +82,7 @@ class RoomMembership:
         def enqueue(self, item: QueueItem) -> None: ...
         def after_queue(self, action: Callable[[], Awaitable[None]]) -> None: ...
         def _out(self, text: str) -> Awaitable[None]: ...
+        def _out_many(self, texts: list[str]) -> Awaitable[None]: ...
         @staticmethod
         def frame_text(event: str, data: Any, ref: str | None = None) -> str: ...
         def send_frame(self, event: str, data: Any, ref: str | None = None) -> None: ...
@@ -322,10 +323,10 @@ class RoomMembership:
                 await self._out(self.frame_text(events.RESYNC_REQUIRED, data))
                 state.sent = exc.seq
                 return sent
-            for seq, frame in rows:
-                await self._out(frame)
-                state.sent = seq
-                sent += 1
+            if rows:
+                await self._out_many([frame for _seq, frame in rows])
+                state.sent = rows[-1][0]
+                sent += len(rows)
             if len(rows) < HISTORY_PAGE:
                 return sent
         return sent
@@ -341,9 +342,8 @@ class RoomMembership:
             rows = [row for row in rows if row[0] <= upto]
             if not rows:
                 return sent
-            for _seq, frame in rows:
-                await self._out(frame)
-                sent += 1
+            await self._out_many([frame for _seq, frame in rows])
+            sent += len(rows)
             after = rows[-1][0]
         return sent
 

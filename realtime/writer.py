@@ -233,6 +233,21 @@ class SocketWriter:
         self.frames_out += 1
         return self.send_text(text)
 
+    def _out_many(self, texts: list[str]) -> Awaitable[None]:
+        """Frames of a replay, counted: in one write where the server takes that."""
+        self.frames_out += len(texts)
+        if type(self).send_text is SocketWriter.send_text:  # frames sent as they are
+            server = getattr(self.base_send, "__self__", None)
+            send_texts = getattr(server, "send_texts", None)
+            if send_texts is not None:
+                awaitable: Awaitable[None] = send_texts(texts)
+                return awaitable
+        return self._send_each(texts)
+
+    async def _send_each(self, texts: list[str]) -> None:
+        for text in texts:
+            await self.send_text(text)
+
     def _write_now(self, write: Coroutine[Any, Any, bool]) -> None:
         """Write to an idle socket at once, with no task, unless the write must wait.
 
