@@ -101,9 +101,20 @@ class StormClient:
                 rawws.HandshakeError,
                 rawws.ProtocolError,
                 rawws.ConnectionClosed,
-            ):
-                pass
+            ) as exc:
+                self.owner.why[self._why(exc)] += 1
             await asyncio.sleep(self._delay())
+
+    @staticmethod
+    def _why(exc: BaseException) -> str:
+        text = str(exc)
+        if isinstance(exc, rawws.HandshakeError) and "answer" in text:
+            return text[:40]
+        if isinstance(exc, OSError) and exc.errno is not None:
+            return f"{type(exc).__name__} {exc.errno}"
+        if isinstance(exc, rawws.ConnectionClosed):
+            return f"closed {exc.args[0] if exc.args else ''}"
+        return type(exc).__name__
 
     def _delay(self) -> float:
         if not self.owner.jitter:
@@ -137,6 +148,8 @@ class StormClient:
         await conn.closed
         if self.conn is conn and not self.owner.closing:
             self.conn = None
+            if self.closed_at:  # closed again after the storm's first close
+                self.owner.why[f"dropped {conn.close_code}"] += 1
             if not self.closed_at:
                 self.closed_at = time.monotonic()
             await asyncio.sleep(self._delay() if self.owner.jitter else 0)
@@ -179,6 +192,7 @@ class Storm:
     def __init__(self, url: str, count: int, jitter: bool, plain: bool) -> None:
         self.jitter = jitter
         self.closing = False
+        self.why: Counter[str] = Counter()  # failed attempts and drops, by reason
         self.clients = [StormClient(self, url, plain) for _ in range(count)]
         self.waiting: set[StormClient] = set(self.clients)
         self.on_all_joined: asyncio.Future[float] | None = None
@@ -234,6 +248,7 @@ class Storm:
             "resyncs": sum(c.resyncs for c in self.clients),
             "attempts": sum(c.attempts for c in self.clients),
             "behind": len(self.behind),
+            **{f"why: {reason}": n for reason, n in self.why.items()},
         }
 
     def times(self) -> tuple[list[float], list[float]]:
@@ -596,6 +611,8 @@ def show(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         ("behind", "clients missing the last event", "{}"),
         ("attempts", "connect attempts", "{}"),
     ]
+    for key in sorted({k for r in rows for k in r if k.startswith("why: ")}):
+        fields.append((key, key[5:][:34], "{}"))
     print(f"{'':34}" + "".join(f"{r['name']:>14}" for r in rows))
     for key, label, fmt in fields:
         cells = [fmt.format(r[key]) if key in r else "-" for r in rows]
