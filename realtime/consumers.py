@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import random
 import time
 import uuid
 from typing import Any, ClassVar
@@ -151,7 +152,10 @@ class RealtimeConsumer(
         self._setup_frames()
         self._setup_rooms()
         now = time.monotonic()
-        self.beat_at = now + conf["HEARTBEAT_INTERVAL"]
+        # The first beat at a random point of the second half of the interval:
+        # sockets that connected together (a reconnect wave, a bench) would
+        # otherwise all be beaten, and all ack, in the same tick, for ever.
+        self.beat_at = now + conf["HEARTBEAT_INTERVAL"] * (0.5 + random.random() / 2)
         self.ack_deadline: float | None = None
         self.tasks: list[asyncio.Task[Any]] = []
         self.authenticated = bool(getattr(self.user, "is_authenticated", False))
