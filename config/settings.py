@@ -228,6 +228,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "/media/"
 CHAT_ATTACHMENT_MAX_BYTES = env_int("CHAT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# The largest multipart body /api/ takes before reading it (realtime.middleware):
+# the largest upload (a chat attachment) and room for the rest of its form.
+MULTIPART_MAX_BODY_BYTES = CHAT_ATTACHMENT_MAX_BYTES + 64 * 1024
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

@@ -1,7 +1,8 @@
 """HTTP middleware: JSON errors under /api/, 413 before reading a big body, 503 on outages.
 
-- A body whose Content-Length passes DATA_UPLOAD_MAX_MEMORY_SIZE gets a JSON
-  413 under /api/ before anything reads it.
+- A body whose Content-Length passes DATA_UPLOAD_MAX_MEMORY_SIZE (a
+  multipart form: MULTIPART_MAX_BODY_BYTES, the largest upload plus its form)
+  gets a JSON 413 under /api/ before anything reads it.
 - An id in the URL that no 64-bit column can hold (`/api/cells/10^30/`) is a
   404: no such row can exist, and the query would crash on SQLite.
 - An error response under /api/ that is not JSON (Django's 404 for an unknown
@@ -54,6 +55,10 @@ def _too_large(request: HttpRequest) -> HttpResponse | None:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     if limit is None or not _is_api(request):
         return None
+    if request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
+        # Files in a form are streamed to disk as Django reads them, not held:
+        # the largest upload an app takes passes, and the view judges the file.
+        limit = max(limit, settings.MULTIPART_MAX_BODY_BYTES)
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

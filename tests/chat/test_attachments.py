@@ -123,6 +123,23 @@ def test_too_large_upload_is_refused_with_the_limit(alice, bob, settings, media_
     assert upload(client_for(alice), session, "ok.txt", b"x" * 1000).status_code == 201
 
 
+def test_an_upload_above_the_plain_body_limit_reaches_the_view(
+    alice, bob, settings, media_root
+):
+    # Larger than a JSON body may be, within the attachment limit.
+    size = settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 512 * 1024
+    assert size < settings.CHAT_ATTACHMENT_MAX_BYTES
+    content = b"%PDF-1.4\n" + b"0" * size
+    response = upload(client_for(alice), session_with(alice, bob), "big.pdf", content)
+    assert response.status_code == 201, response.json()
+    assert response.json()["size"] == len(content)
+    # Past the attachment limit and its form: refused before it is read.
+    settings.CHAT_ATTACHMENT_MAX_BYTES = 1024
+    settings.MULTIPART_MAX_BODY_BYTES = 2048
+    response = upload(client_for(alice), session_with(alice, bob), "big.pdf", content)
+    assert response.status_code == 413
+
+
 def test_decompression_bomb_is_refused(alice, bob, media_root):
     session = session_with(alice, bob)
     response = upload(client_for(alice), session, "bomb.png", png(8000, 6000, "1"))
