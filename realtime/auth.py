@@ -121,6 +121,11 @@ def forget_user(user_id: Any) -> None:
     _users.pop(str(user_id), None)
 
 
+def forget_all_users() -> None:
+    """Read every user from the database on their next connection."""
+    _users.clear()
+
+
 def _recent_user(user_id: Any) -> Any | None:
     kept = _users.get(str(user_id))
     if kept is None or time.monotonic() - kept[1] > USER_CACHE_SECONDS:

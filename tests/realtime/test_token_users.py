@@ -93,6 +93,21 @@ async def test_a_removed_role_is_seen_at_the_next_socket(make_user: Any) -> None
     assert not await database_sync_to_async(has_role)(again, BARISTA)
 
 
+async def test_an_emptied_or_deleted_group_is_seen_at_the_next_socket(
+    make_user: Any,
+) -> None:
+    user = await database_sync_to_async(make_user)("member", groups=("barista",))
+    token = token_for(user)
+    assert await database_sync_to_async(has_role)(await token_user(token), BARISTA)
+    group = await database_sync_to_async(Group.objects.get)(name="barista")
+    await database_sync_to_async(group.user_set.clear)()
+    assert not await database_sync_to_async(has_role)(await token_user(token), BARISTA)
+    await database_sync_to_async(group.user_set.add)(user)
+    assert await database_sync_to_async(has_role)(await token_user(token), BARISTA)
+    await database_sync_to_async(group.delete)()
+    assert not await database_sync_to_async(has_role)(await token_user(token), BARISTA)
+
+
 async def test_a_later_join_asks_the_database(make_user: Any, monkeypatch: Any) -> None:
     user = await database_sync_to_async(make_user)("late", groups=("barista",))
     socket_user = await token_user(token_for(user))
