@@ -83,8 +83,9 @@ async def handler(ws):
     finally:
         clients.discard(ws)
 async def main():
+    # backlog as config.serve's: a reconnect wave (bench/storm.py) arrives at once
     async with websockets.serve(handler, "127.0.0.1", int(sys.argv[1]), max_queue=None,
-                                compression=sys.argv[2] or None):
+                                compression=sys.argv[2] or None, backlog=4096):
         print("ready", flush=True)
         await asyncio.Future()
 asyncio.run(main())
