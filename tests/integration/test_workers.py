@@ -73,8 +73,10 @@ async def test_two_workers_share_the_port_and_a_dead_one_comes_back(
 
     # The supervisor starts a new worker in its place.
     tools.wait_for(
-        lambda: len(children(server.proc.pid)) == 2
-        and first not in children(server.proc.pid),
+        lambda: (
+            len(children(server.proc.pid)) == 2
+            and first not in children(server.proc.pid)
+        ),
         20,
         "the dead worker restarted",
     )
