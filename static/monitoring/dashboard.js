@@ -26,7 +26,7 @@ function buildCard(id) {
   var uptime = stat("Uptime 24h");
   var last = stat("Last");
   var p95 = stat("p95 24h");
-  var bar = el("div", { className: "mon-bar", "aria-label": "Recent checks" });
+  var bar = el("div", { className: "mon-bar", role: "img", "aria-label": "Recent checks" });
   var agoNode = el("div", { className: "mon-ago" });
   [top, url, stats, bar, agoNode].forEach(function (n) { root.appendChild(n); });
   return { root: root, name: name, pill: pill, url: url, uptime: uptime, last: last, p95: p95, bar: bar, ago: agoNode };

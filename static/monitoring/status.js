@@ -58,3 +58,12 @@ document.querySelectorAll(".duration[data-seconds]").forEach(function (node) {
 });
 localizeTimes(document);
 document.getElementById("viewer-zone").textContent = zoneName();
+
+/* Fresh figures every minute: the page reloads itself, unless someone is
+ * reading a day of a bar with the keyboard (then at the next minute). A
+ * meta refresh would reload under them, and cannot be put off. */
+setInterval(function () {
+  var active = document.activeElement;
+  if (active && active !== document.body && active.closest(".status-bar")) return;
+  window.location.reload();
+}, 60000);
