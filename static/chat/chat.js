@@ -1032,6 +1032,23 @@ function openSession(session) {
   });
 }
 
+/* The socket belongs to an open chat: with none yet, a chat someone else
+ * starts is looked for every 5 s and shown in the list (the page's own
+ * "New chat" opens its chat itself). */
+function waitForFirstSession() {
+  var timer = setInterval(function () {
+    if (current) { clearInterval(timer); return; }
+    api("GET", "/api/chat/sessions/").then(function (list) {
+      if (current || !list.length) return;
+      clearInterval(timer);
+      list.forEach(function (s) {
+        if (!sessions[s.id]) { sessions[s.id] = s; order.push(s.id); }
+      });
+      renderSessions();
+    }).catch(function () {});
+  }, 5000);
+}
+
 api("GET", "/api/chat/sessions/").then(function (list) {
   list.forEach(function (s) { sessions[s.id] = s; order.push(s.id); });
   var wanted = new URLSearchParams(window.location.search).get("session");
@@ -1039,6 +1056,7 @@ api("GET", "/api/chat/sessions/").then(function (list) {
   renderSessions();
   if (!chosen) {
     form.hidden = true;
+    waitForFirstSession();
     return;
   }
   return openSession(chosen);

@@ -243,3 +243,16 @@ def test_mention_autocompletes_is_highlighted_and_counted(new_page):
     expect(
         bob.locator("#session-list a", has_text="Alice & Bob").locator(".mention-count")
     ).to_be_hidden()
+
+
+def test_a_chat_started_with_someone_who_has_none_reaches_their_list(new_page):
+    # With no chat the page has no socket: the list is looked at every 5 s.
+    admin = new_page(user="admin")
+    admin.goto("/chat/")
+    expect(admin.locator("#session-list a")).to_have_count(0)
+    alice = open_chat(new_page, "alice")
+    alice.click("#new-chat-toggle")
+    pick(alice, "#people-search", "admin")
+    alice.click("#new-chat-start")
+    expect(alice.locator("#conn-indicator")).to_have_attribute("data-state", "live")
+    expect(admin.locator("#session-list a")).to_have_count(1, timeout=15_000)
