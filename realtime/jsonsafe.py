@@ -3,7 +3,8 @@
 `json.loads` accepts things no handler can use and some that crash later:
 nesting deep enough to raise `RecursionError`, lone surrogates (`"\\ud800"`)
 that fail when the reply or the database row is encoded, integers too large
-for any id column, and `NaN`/`Infinity`. `loads` refuses all of them with
+for any id column, NUL characters (`"\\u0000"`, which PostgreSQL text cannot
+hold), and `NaN`/`Infinity`. `loads` refuses all of them with
 `BadJSON` (a `ValueError`), whose message is safe to send back to the client.
 """
 
@@ -65,6 +66,8 @@ def check(value: Any) -> None:
 
 
 def _check_text(text: str) -> None:
+    if "\x00" in text:  # a "\u0000" escape: no PostgreSQL text column holds one
+        raise BadJSON("Text with a NUL character")
     if text.isascii():
         return
     try:

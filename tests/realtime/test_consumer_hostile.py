@@ -283,6 +283,25 @@ async def test_chat_message_with_lone_surrogate_is_a_validation_error(sock, peop
 
 
 @pytest.mark.parametrize(
+    "raw",
+    [
+        '{"event": "message", "data": {"content": "a\\u0000b"}}',
+        '{"event": "message", "data": {"content": "hi", "clientId": "\\u0000"}}',
+        '{"event": "edit_message", "data": {"messageId": 1, "content": "\\u0000"}}',
+        '{"event": "ping", "data": {"\\u0000": 1}}',
+    ],
+)
+async def test_a_nul_character_anywhere_is_a_validation_error(sock, people, raw):
+    # PostgreSQL text cannot hold one: refused as the frame is read, as REST does.
+    client = await open_kind(sock, "chat", people)
+    await client.send_raw(raw)
+    frame = await client.expect("error")
+    assert frame["data"]["code"] == "VALIDATION_ERROR"
+    assert "NUL" in frame["data"]["message"]
+    assert (await client.request("ping", {}, ref="after"))["event"] == "pong"
+
+
+@pytest.mark.parametrize(
     "ident", ["1" * 31, "²", "٣", "7\n", "0", "-1", str(2**63), " 7"]
 )
 async def test_chat_join_with_a_bad_session_id_is_a_validation_error(

@@ -338,6 +338,8 @@ def fuzz_env(settings: Any) -> Any:
         **settings.TIDINGS,
         "ADDRESS_RATE_LIMIT": 1_000_000,
         "RATE_LIMIT": 100_000,
+        # The watcher answers no heartbeat; a long run must not close it.
+        "HEARTBEAT_INTERVAL": 3600,
     }
     trap = Errors()
     root = logging.getLogger()
