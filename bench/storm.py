@@ -82,6 +82,8 @@ class StormClient:
         self.lost = self.dups = self.resyncs = 0
         self.attempts = 0
         self.backoff = BACKOFF_START
+        self.join_sent = 0.0
+        self.first_join_s = 0.0  # the first join's reply time
         self.closed_at = 0.0  # when the storm closed its socket
         self.back_at = 0.0  # when it had rejoined
 
@@ -139,6 +141,7 @@ class StormClient:
         data: dict[str, Any] = {"roomType": "kitchen"}
         if self.last:
             data["lastSeq"] = self.last
+        self.join_sent = time.monotonic()
         conn.send_text(json.dumps({"event": "join_room", "data": data, "ref": "j"}))
         self.conn = conn
         conn.set_handler(self.on_text)
@@ -180,6 +183,8 @@ class StormClient:
                 return
             if not self.last:
                 self.last = frame["data"]["seq"]
+            if not self.first_join_s:
+                self.first_join_s = time.monotonic() - self.join_sent
             self.owner.joined(self)
         elif b'"event":"resync_required"' in payload:
             self.resyncs += 1
@@ -251,8 +256,12 @@ class Storm:
             **{f"why: {reason}": n for reason, n in self.why.items()},
         }
 
-    def times(self) -> tuple[list[float], list[float]]:
-        return [c.closed_at for c in self.clients], [c.back_at for c in self.clients]
+    def times(self) -> tuple[list[float], list[float], list[float]]:
+        return (
+            [c.closed_at for c in self.clients],
+            [c.back_at for c in self.clients],
+            [c.first_join_s for c in self.clients],
+        )
 
     async def close(self) -> None:
         self.closing = True
@@ -514,6 +523,8 @@ async def storm(args: argparse.Namespace, name: str) -> dict[str, Any]:
     ]
     result: dict[str, Any] = {"name": name}
     try:
+        if publisher is not None and args.flow_while_joining:
+            await publisher.start()
         cpu0 = tree_cpu(server.proc.pid)
         began = time.monotonic()
         for k, count in enumerate(share):
@@ -524,7 +535,8 @@ async def storm(args: argparse.Namespace, name: str) -> dict[str, Any]:
             (tree_cpu(server.proc.pid) - cpu0) * 1000 / args.clients
         )
         if publisher is not None:
-            await publisher.start()
+            if not publisher.running:
+                await publisher.start()
             await asyncio.sleep(2)  # events flowing before the restart
         clients.send(("arm",))
         await clients.expect("armed", 30)
@@ -562,11 +574,19 @@ async def storm(args: argparse.Namespace, name: str) -> dict[str, Any]:
         totals: Counter[str] = Counter()
         closed: list[float] = []
         backs: list[float] = []
-        for _, report, (closed_at, back_at) in reports:
+        joins: list[float] = []
+        for _, report, (closed_at, back_at, first_joins) in reports:
             totals.update(report)
+            joins += [t for t in first_joins if t]
             closed += [t - stopped_at for t in closed_at if t]
             backs += sorted(t - stopped_at for t in back_at if t)
         result.update(totals)
+        if joins:
+            joins.sort()
+            result["join_p50_ms"] = joins[len(joins) // 2] * 1000
+            result["join_p99_ms"] = (
+                joins[min(len(joins) - 1, len(joins) * 99 // 100)] * 1000
+            )
         if closed:
             result["closed_first_s"], result["closed_last_s"] = min(closed), max(closed)
         if backs:
@@ -589,11 +609,15 @@ def show(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     jitter = "no jitter" if args.no_jitter else "jitter as the browser client"
     print(
         f"\n{args.clients} clients on {args.client_processes} client processes, "
-        f"{how}, {jitter}, {args.rate:g} events/s, server workers {args.workers}"
+        f"{how}, {jitter}, {args.rate:g} events/s"
+        f"{' (also while first joining)' if args.flow_while_joining else ''}, "
+        f"server workers {args.workers}"
     )
     fields = [
         ("connect_s", "connect+join all (s)", "{:.2f}"),
         ("connect_cpu_ms", "server CPU per connection (ms)", "{:.2f}"),
+        ("join_p50_ms", "first join reply, p50 (ms)", "{:.0f}"),
+        ("join_p99_ms", "first join reply, p99 (ms)", "{:.0f}"),
         ("stopped_s", "stop -> process gone (s)", "{:.2f}"),
         ("down_s", "stop -> started again (s)", "{:.2f}"),
         ("closed_first_s", "stop -> first socket closed (s)", "{:.2f}"),
@@ -629,6 +653,11 @@ def main() -> None:
     parser.add_argument("--no-jitter", action="store_true")
     parser.add_argument("--only", default="websockets,tidings")
     parser.add_argument("--timeout", type=float, default=180.0)
+    parser.add_argument(
+        "--flow-while-joining",
+        action="store_true",
+        help="publish while the clients first connect and join, not only after",
+    )
     parser.add_argument("--client-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client_process:
