@@ -47,6 +47,7 @@ from bench import rawws  # noqa: E402
 from bench.fanout import (  # noqa: E402
     PAD,
     WEBSOCKETS_BASELINE,
+    ProcessClients,
     pack,
     proc_cpu,
     unpack,
@@ -343,18 +344,9 @@ class ClientProcesses:
             self.procs.append(proc)
             self.inboxes.append(inbox)
             self.stashes.append([])
-            self.readers.append(asyncio.ensure_future(self._read(proc, inbox)))
-
-    @staticmethod
-    async def _read(
-        proc: asyncio.subprocess.Process, inbox: asyncio.Queue[tuple[Any, ...]]
-    ) -> None:
-        assert proc.stdout is not None
-        try:
-            while True:
-                inbox.put_nowait(await unpack(proc.stdout))
-        except asyncio.IncompleteReadError:
-            inbox.put_nowait(("exited",))
+            # Each process's answers into its inbox, as bench/fanout.py reads them.
+            reader = ProcessClients.read(proc, inbox)
+            self.readers.append(asyncio.ensure_future(reader))
 
     def send(self, message: tuple[Any, ...], k: int | None = None) -> None:
         for i, proc in enumerate(self.procs):
