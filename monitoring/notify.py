@@ -22,7 +22,6 @@ from monitoring import conf, events, services
 from monitoring.models import ChannelKind, NotificationDelivery
 
 logger = logging.getLogger(__name__)
-USER_AGENT = "Tidings-Monitor/1.0"
 
 
 @dataclass(frozen=True)
@@ -113,5 +112,5 @@ async def deliver(
 
 def make_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        follow_redirects=False, headers={"User-Agent": USER_AGENT}, verify=True
+        follow_redirects=False, headers={"User-Agent": conf.USER_AGENT}, verify=True
     )
