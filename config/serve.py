@@ -58,6 +58,17 @@ def lean_websocket_protocol() -> type:
             super().__init__(*args, **kwargs)
             self.queue = Inbox()  # type: ignore[assignment]
 
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self.conn.handshake_exc is not None and not self.handshake_complete:
+                # websockets refused the handshake request itself (a request
+                # line or headers too long: 414/431; no HTTP at all) and
+                # queued its answer, which uvicorn never sends: the
+                # connection would hang until the client gave up.
+                self.transport.write(b"".join(self.conn.data_to_send()))
+                self.handshake_complete = self.close_sent = True
+                self.transport.close()
+
         def start_keepalive(self) -> None:  # right after the 101 is written
             super().start_keepalive()
             self.request = None
