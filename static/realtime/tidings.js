@@ -89,11 +89,6 @@
   TidingsSocket.prototype.markLive = function () {
     if (!this.isOpen() || this.state === "live") return;
     this.setState("live");
-    this.flushQueue();
-  };
-
-  /* Send what waited for a live socket, in order. */
-  TidingsSocket.prototype.flushQueue = function () {
     var self = this;
     var queued = this.queue;
     this.queue = [];
@@ -240,7 +235,9 @@
     this.attempt = 0;
     this.ready = true;
     this.setState("live");
-    this.flushQueue();
+    var queued = this.queue;
+    this.queue = [];
+    queued.forEach(function (f) { self.rawSend(f); });
     this.emit("open", {});
   };
 
