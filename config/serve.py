@@ -58,6 +58,17 @@ def lean_websocket_protocol() -> type:
             super().__init__(*args, **kwargs)
             self.queue = Inbox()  # type: ignore[assignment]
 
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self.conn.handshake_exc is not None and not self.handshake_complete:
+                # websockets refused the handshake request itself (a request
+                # line or headers too long: 414/431; no HTTP at all) and
+                # queued its answer, which uvicorn never sends: the
+                # connection would hang until the client gave up.
+                self.transport.write(b"".join(self.conn.data_to_send()))
+                self.handshake_complete = self.close_sent = True
+                self.transport.close()
+
         def start_keepalive(self) -> None:  # right after the 101 is written
             super().start_keepalive()
             self.request = None
@@ -174,19 +185,19 @@ def uvicorn_options(argv: list[str] | None = None) -> dict[str, Any]:
     }
 
 
-def worker_count(argv: list[str] | None = None) -> int:
-    """`--workers`, else WEB_CONCURRENCY, else 1."""
+def worker_count(argv: list[str]) -> tuple[int, list[str]]:
+    """`--workers`, else WEB_CONCURRENCY, else 1; and the arguments without it."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--reuse-port", action="store_true")
-    args, _ = parser.parse_known_args(argv)
+    args, rest = parser.parse_known_args(argv)
     if args.reuse_port:
-        return 1  # a worker of a supervisor
+        return 1, argv  # a worker of a supervisor
     count = args.workers
     if count is None:
         raw = os.environ.get("WEB_CONCURRENCY", "").strip()
         count = int(raw) if raw.isdigit() else 1
-    return max(1, count)
+    return max(1, count), rest
 
 
 def reuse_port_socket(host: str, port: int) -> socket.socket:
@@ -202,18 +213,17 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
 
 
 def supervise(count: int, argv: list[str]) -> int:
-    """Run `count` workers of this command on one port; restart any that dies."""
+    """Run `count` workers of this command (`argv`, without --workers) on one port.
+
+    A worker that dies is started again.
+    """
     log = logging.getLogger("tidings.serve")
     if count > 1 and not os.environ.get("REDIS_URL"):
         sys.exit(
             f"WEB_CONCURRENCY={count} needs REDIS_URL: the in-memory channel "
             "layer reaches only its own process. Set REDIS_URL or use 1 worker."
         )
-    args = [a for a in argv if not a.startswith("--workers")]
-    if "--workers" in argv:  # "--workers N" as two words
-        i = argv.index("--workers")
-        args = argv[:i] + argv[i + 2 :]
-    command = [sys.executable, "-m", "config.serve", *args, "--reuse-port"]
+    command = [sys.executable, "-m", "config.serve", *argv, "--reuse-port"]
     stopping = False
     workers: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -259,9 +269,9 @@ def supervise(count: int, argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     argv = sys.argv[1:] if argv is None else argv
-    count = worker_count(argv)
+    count, rest = worker_count(argv)
     if count > 1:
-        sys.exit(supervise(count, argv))
+        sys.exit(supervise(count, rest))
     reuse_port = "--reuse-port" in argv
     options = uvicorn_options(argv)
     django.setup()

@@ -33,7 +33,6 @@ from monitoring.services import CheckOutcome, EndpointNotFound
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000
-USER_AGENT = "Tidings-Monitor/1.0"
 DRAIN_SECONDS = 5.0
 # Start lags kept for `runmonitor`'s p50/p99: the most recent ones, not all.
 LAGS_KEPT = 10_000
@@ -159,10 +158,8 @@ async def perform_http_check(
     except httpx.TimeoutException:
         return CheckOutcome(error=f"Timed out after {endpoint.timeout_seconds:g} s")
     except httpx.HTTPError as exc:
-        return CheckOutcome(
-            error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        )
-    elapsed = round((time.perf_counter() - started) * 1000)
+        return CheckOutcome(error=_failure(exc))
+    elapsed = _elapsed(started)
     wants_body = endpoint.keyword_mode or endpoint.check_type == CheckType.JSON
     body = response.text[:MAX_BODY] if wants_body else None
     return CheckOutcome(
@@ -189,7 +186,7 @@ def make_client(concurrency: int | None = None) -> httpx.AsyncClient:
     concurrency = concurrency or conf.get("CONCURRENCY")
     return httpx.AsyncClient(
         follow_redirects=True,
-        headers={"User-Agent": USER_AGENT},
+        headers={"User-Agent": conf.USER_AGENT},
         limits=httpx.Limits(
             max_connections=concurrency, max_keepalive_connections=concurrency
         ),

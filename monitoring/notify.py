@@ -12,6 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import httpx
 from channels.db import database_sync_to_async
@@ -22,7 +23,6 @@ from monitoring import conf, events, services
 from monitoring.models import ChannelKind, NotificationDelivery
 
 logger = logging.getLogger(__name__)
-USER_AGENT = "Tidings-Monitor/1.0"
 
 
 @dataclass(frozen=True)
@@ -73,19 +73,22 @@ async def send(client: httpx.AsyncClient, delivery: NotificationDelivery) -> Sen
             if channel.kind == ChannelKind.SLACK
             else delivery.payload
         )
-        response = await asyncio.wait_for(
-            client.post(channel.url, json=body, timeout=limit), limit + 1
+        status = await asyncio.wait_for(
+            _post(client, channel.url, body, limit), limit + 1
         )
     except (TimeoutError, httpx.TimeoutException):
         return SendResult(ok=False, error=f"Timed out after {limit:g} s")
     except Exception as exc:  # a receiver or mail server failure, whatever it is
         return SendResult(ok=False, error=f"{type(exc).__name__}: {exc}")
-    ok = 200 <= response.status_code < 300
-    return SendResult(
-        ok=ok,
-        response_code=response.status_code,
-        error="" if ok else f"HTTP {response.status_code}",
-    )
+    ok = 200 <= status < 300
+    return SendResult(ok=ok, response_code=status, error="" if ok else f"HTTP {status}")
+
+
+async def _post(client: httpx.AsyncClient, url: str, body: Any, limit: float) -> int:
+    """POST `body` as JSON; the answer's status. Its body is never read: a
+    receiver cannot make the worker hold a reply of any size."""
+    async with client.stream("POST", url, json=body, timeout=limit) as response:
+        return response.status_code
 
 
 async def deliver(
@@ -113,5 +116,5 @@ async def deliver(
 
 def make_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        follow_redirects=False, headers={"User-Agent": USER_AGENT}, verify=True
+        follow_redirects=False, headers={"User-Agent": conf.USER_AGENT}, verify=True
     )

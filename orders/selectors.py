@@ -109,32 +109,37 @@ def pickup_board(*, day: date | None = None, limit: int = 500) -> list[Order]:
     return list(query.order_by("created_at", "daily_num")[:limit])
 
 
+def _latest_log_value(order: Order, annotated: str, field: str, **match: Any) -> Any:
+    """`annotated` when the order was read with it (`orders_with_items`), else
+    `field` of the order's latest status log entry matching `match`."""
+    if hasattr(order, annotated):
+        return getattr(order, annotated)
+    return (
+        OrderStatusLog.objects.filter(order=order, **match)
+        .order_by("-created_at", "-id")
+        .values_list(field, flat=True)
+        .first()
+    )
+
+
 def cancelled_from(order: Order) -> str | None:
     """The status a CANCELLED order was cancelled from (its last cancel), else None."""
     if order.status != Status.CANCELLED:
         return None
-    if hasattr(order, "last_cancelled_from"):
-        return order.last_cancelled_from
-    cancel = (
-        OrderStatusLog.objects.filter(order=order, kind=LogKind.CANCEL)
-        .order_by("-created_at", "-id")
-        .first()
+    value: str | None = _latest_log_value(
+        order, "last_cancelled_from", "from_status", kind=LogKind.CANCEL
     )
-    return cancel.from_status if cancel is not None else None
+    return value
 
 
 def ready_since(order: Order) -> datetime | None:
     """When a READY order became READY (its last entry into READY), else None."""
     if order.status != Status.READY:
         return None
-    if hasattr(order, "last_ready_at"):
-        return order.last_ready_at
-    entry = (
-        OrderStatusLog.objects.filter(order=order, to_status=Status.READY)
-        .order_by("-created_at", "-id")
-        .first()
+    value: datetime | None = _latest_log_value(
+        order, "last_ready_at", "created_at", to_status=Status.READY
     )
-    return entry.created_at if entry is not None else None
+    return value
 
 
 def valid_statuses(raw: str) -> list[str]:

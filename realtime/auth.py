@@ -298,7 +298,14 @@ class WebsocketAuth:
         raise ValueError(f"No route found for path {path!r}.")
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        app, routed = self.route(scope)
+        try:
+            app, routed = self.route(scope)
+        except ValueError:
+            # No socket here: refused at the handshake (HTTP 403), with no
+            # traceback for a path anyone can type.
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": CloseCode.FORBIDDEN})
+            return None
         origin = None
         for name, value in scope.get("headers", []):
             if name == b"origin":

@@ -60,7 +60,10 @@ class Recent:
             self.frames.clear()  # a gap: only what follows it is contiguous
             self.first = seq
         self.frames.append(frame)
-        if len(self.frames) > RECENT_EVENTS:
+        self._trim()
+
+    def _trim(self) -> None:
+        while len(self.frames) > RECENT_EVENTS:
             self.frames.popleft()
             self.first += 1
 
@@ -82,9 +85,7 @@ class Recent:
             for seq, frame in rows:
                 if seq > self.last:
                     self.frames.append(frame)
-        while len(self.frames) > RECENT_EVENTS:
-            self.frames.popleft()
-            self.first += 1
+        self._trim()
 
     def after(self, seq: int, limit: int) -> list[tuple[int, str]] | None:
         """The events after `seq` (at most `limit`), or None if the window does not hold them."""
@@ -350,10 +351,7 @@ class Hub:
         if seq is not None:
             if seq > self.seen.get(room, 0):
                 self.seen[room] = seq
-            recent = self.recent.get(room)
-            if recent is None:
-                recent = self.recent[room] = Recent()
-            recent.add(seq, text)
+            self._recent(room).add(seq, text)
         for subscriber in list(subscribers):
             subscriber.deliver(room, seq, event, text)
         metrics.MESSAGES_OUT.labels(event).inc(len(subscribers))
@@ -393,11 +391,14 @@ class Hub:
             read.add_done_callback(done)
         rows = await read
         if room in self.rooms:
-            recent = self.recent.get(room)
-            if recent is None:
-                recent = self.recent[room] = Recent()
-            recent.merge(rows)
+            self._recent(room).merge(rows)
         return rows
+
+    def _recent(self, room: str) -> Recent:
+        recent = self.recent.get(room)
+        if recent is None:
+            recent = self.recent[room] = Recent()
+        return recent
 
     def _recent_after(
         self, room: str, after: int, limit: int

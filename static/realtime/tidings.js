@@ -89,6 +89,11 @@
   TidingsSocket.prototype.markLive = function () {
     if (!this.isOpen() || this.state === "live") return;
     this.setState("live");
+    this.flushQueue();
+  };
+
+  /* Send what waited for a live socket, in order. */
+  TidingsSocket.prototype.flushQueue = function () {
     var self = this;
     var queued = this.queue;
     this.queue = [];
@@ -235,9 +240,7 @@
     this.attempt = 0;
     this.ready = true;
     this.setState("live");
-    var queued = this.queue;
-    this.queue = [];
-    queued.forEach(function (f) { self.rawSend(f); });
+    this.flushQueue();
     this.emit("open", {});
   };
 

@@ -221,3 +221,16 @@ async def test_socket_lines_count_socketio_frames(served: Any) -> None:
     (line,) = closed()
     assert line["frames_in"] == 3 and line["frames_out"] >= 4  # connected + pongs
     assert line["path"] == "/socket.io/" and "token" not in json.dumps(line)
+
+
+async def test_a_handshake_too_long_to_read_is_answered_not_left_hanging(
+    served: Any,
+) -> None:
+    server = served()
+    url = f"ws://127.0.0.1:{server.port}/ws/orders/"
+    # A request line past websockets' limit: 414 at once (it used to hang).
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await websockets.connect(f"{url}?token={'a' * 20_000}", open_timeout=5)
+    assert refused.value.response.status_code == 414
+    async with websockets.connect(url, open_timeout=5) as conn:
+        assert json.loads(await conn.recv())["event"] == "connected"

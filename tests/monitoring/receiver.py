@@ -16,8 +16,12 @@ from tests.tools import free_port
 
 
 class Receiver:
-    def __init__(self, *, fail_first: int = 0, hang: bool = False) -> None:
+    def __init__(
+        self, *, fail_first: int = 0, hang: bool = False, reply_bytes: int = 2
+    ) -> None:
         self.port = free_port()
+        self.reply_bytes = reply_bytes  # the answer's size (b"ok" by default)
+        self.written = 0  # how much of it the sender took
         self.fail_first = fail_first
         self.hang = hang
         self.bodies: list[Any] = []
@@ -47,9 +51,17 @@ class Receiver:
                     receiver.release.wait(30)
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Length", "2")
+                    self.send_header("Content-Length", str(receiver.reply_bytes))
                     self.end_headers()
-                    self.wfile.write(b"ok")
+                    if receiver.reply_bytes == 2:
+                        self.wfile.write(b"ok")
+                        receiver.written = 2
+                    chunk = b"x" * 65536
+                    while receiver.reply_bytes > 2 and receiver.written < (
+                        receiver.reply_bytes
+                    ):
+                        self.wfile.write(chunk)
+                        receiver.written += len(chunk)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the sender gave up
 

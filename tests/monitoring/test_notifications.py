@@ -12,7 +12,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.core import mail
 
-from monitoring import events, services
+from monitoring import events, notify, services
 from monitoring.checker import Monitor
 from monitoring.models import (
     CheckResult,
@@ -305,6 +305,26 @@ async def test_a_hanging_receiver_times_out_without_delaying_checks(
     delivery = await NotificationDelivery.objects.aget()
     assert delivery.status == "pending" and delivery.attempts == 1
     assert delivery.last_error.startswith("Timed out after 1 s")
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_receivers_answer_is_never_read_whatever_its_size(settings):
+    # 4 GiB announced and written as fast as the socket takes it: the
+    # delivery is judged by its status alone, and the body left unread.
+    settings.MONITOR = {**settings.MONITOR, "NOTIFY_TIMEOUT": 5.0}
+    huge = Receiver(reply_bytes=4 * 1024**3).start()
+    try:
+        await sync_to_async(_channel_and_incident)(huge.url)
+        delivery = await NotificationDelivery.objects.select_related("channel").aget()
+        client = notify.make_client()
+        try:
+            result = await notify.send(client, delivery)
+        finally:
+            await client.aclose()
+        assert result.ok and result.response_code == 200, result
+        assert huge.written < huge.reply_bytes
+    finally:
+        huge.stop()
 
 
 @pytest.mark.django_db

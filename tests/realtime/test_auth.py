@@ -145,3 +145,17 @@ async def test_query_token_during_an_outage_closes_1013_after_an_error(
     assert frame["data"]["code"] == "CONNECTION_FAILED"
     closed = await comm.receive_output(timeout=3)
     assert closed == {"type": "websocket.close", "code": 1013}
+
+
+@pytest.mark.parametrize(
+    "path", ["/ws/nowhere/", "/ws/orders/\x00", "/ws/" + "a/" * 2000]
+)
+async def test_a_socket_path_with_no_consumer_is_refused_at_the_handshake(
+    path: str,
+) -> None:
+    from config.asgi import application
+
+    comm = WebsocketCommunicator(application, path)
+    connected, code = await comm.connect(timeout=5)
+    assert not connected
+    assert code == 4403
