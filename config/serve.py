@@ -45,13 +45,15 @@ def lean_websocket_protocol() -> type:
     uvicorn keeps them for the socket's life. This drops them, keeps received
     messages in an `Inbox` rather than an asyncio.Queue, and takes a replay's
     frames in one write (`send_texts`, found by the socket's writer on its
-    `send`'s protocol) instead of a system call each.
+    `send`'s protocol) instead of a system call each, and writes a room's
+    shared frame as it is (`write_frame`).
     """
     from uvicorn.protocols.utils import ClientDisconnected
     from uvicorn.protocols.websockets.websockets_sansio_impl import (
         WebSocketsSansIOProtocol,
     )
     from websockets.exceptions import InvalidState
+    from websockets.protocol import OPEN
 
     class LeanWebSocketsProtocol(WebSocketsSansIOProtocol):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -73,6 +75,25 @@ def lean_websocket_protocol() -> type:
             super().start_keepalive()
             self.request = None
             self.response = None
+
+        def write_frame(self, frame: bytes) -> bool:
+            """Write a whole encoded text frame if it can go out as it is now.
+
+            For the frame a room's sockets share (realtime.writer.shared_frame):
+            only while the socket is open, the transport takes data and no
+            extension (compression) rewrites frames. False: send it as
+            `websocket.send` instead, which waits, encodes or refuses.
+            """
+            if (
+                self.close_sent
+                or self.disconnected
+                or not self.writable.is_set()
+                or self.conn.state is not OPEN
+                or self.conn.extensions
+            ):
+                return False
+            self.transport.write(frame)
+            return True
 
         async def send_texts(self, texts: list[str]) -> None:
             """Several text frames in one write (a replay), else as `websocket.send`."""

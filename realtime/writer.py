@@ -24,8 +24,12 @@ Guarantees:
   (`RoomMembership._retry_catch_up`). Any other failure ends in the one
   close path (`RealtimeConsumer.fail`).
 
-The hot path is `deliver` -> `_write_now` -> `_write_room_event`: it builds
-no queue item; an item is made only when a write has to be queued.
+The hot path is `deliver` -> `_deliver_in_place`: on the project's server
+(config/serve.py) a room event for an idle socket is the room's one encoded
+frame written to the transport, with no coroutine and no queue item. Where
+that cannot be (another ASGI server, compression, a gap to catch up, a full
+transport) it is `deliver` -> `_write_now` -> `_write_room_event`, still
+with no queue item; an item is made only when a write has to be queued.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import struct
 import types
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
@@ -134,6 +139,32 @@ def _resume(coro: Coroutine[Any, Any, bool], waiting: Any) -> Generator[Any, Any
             return bool(done.value)
 
 
+_shared: tuple[str, bytes] = ("", b"\x81\x00")
+
+
+def shared_frame(text: str) -> bytes:
+    """`text` as a whole unmasked, uncompressed text frame, as a server sends it.
+
+    Every socket of a room gets the same frame, so the last one made is kept:
+    the hub hands the same text object to each socket in turn.
+    """
+    global _shared
+    last, frame = _shared
+    if text is last:
+        return frame
+    data = text.encode()
+    size = len(data)
+    if size < 126:
+        header = bytes((0x81, size))
+    elif size < 65536:
+        header = struct.pack("!BBH", 0x81, 126, size)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, size)
+    frame = header + data
+    _shared = (text, frame)
+    return frame
+
+
 class SocketWriter:
     """The sending part of `RealtimeConsumer` (see the module docstring)."""
 
@@ -145,6 +176,7 @@ class SocketWriter:
     pending_events: int
     finished: bool  # the close was sent: nothing more goes out
     frames_out: int
+    write_frame: Callable[[bytes], bool] | None
 
     if TYPE_CHECKING:
         # From the rest of the socket (realtime/consumers.py, membership.py).
@@ -164,12 +196,20 @@ class SocketWriter:
         def _retry_catch_up(self, room: str | None) -> None: ...
         def _is_joined(self, room: str) -> bool: ...
 
+        rooms: dict[str, Any]
+
     def _setup_writer(self) -> None:
         self.send_queue = None
         self.write_task = None
         self.pending_events = 0
         self.finished = False
         self.frames_out = 0
+        # The server's `write_frame` (config/serve.py), where it has one and
+        # frames go out as they are: room events then skip the ASGI send.
+        self.write_frame = None
+        if type(self).send_text is SocketWriter.send_text:
+            server = getattr(getattr(self, "base_send", None), "__self__", None)
+            self.write_frame = getattr(server, "write_frame", None)
 
     # -- what goes in ------------------------------------------------------
 
@@ -186,9 +226,39 @@ class SocketWriter:
             self._cut_off()
             return
         if self.write_task is None and not self.send_queue:
+            write = self.write_frame
+            if write is not None and self._deliver_in_place(write, room, seq, text):
+                return
             self._write_now(self._write_room_event(room, seq, text))
             return
         self._queue(RoomEvent(room, seq, text))
+
+    def _deliver_in_place(
+        self, write: Callable[[bytes], bool], room: str, seq: int | None, text: str
+    ) -> bool:
+        """`_send_room_event`'s common case, done at once: True if it is done.
+
+        The event is the next of its room (or volatile, or already sent) and
+        the transport takes the frame: the frame the hub's other sockets got
+        is written as it is (`shared_frame`), with no coroutine, no ASGI
+        message and no encoding per socket. Anything else (a gap to catch up,
+        a full transport, a closing socket) takes the full path.
+        """
+        state = self.rooms.get(room)
+        if state is not None and state.sent is not None:
+            if seq is not None:
+                if seq > state.sent + 1:
+                    return False
+                if seq <= state.sent:
+                    self.pending_events -= 1
+                    return True
+            if not write(shared_frame(text)):
+                return False
+            self.frames_out += 1
+            if seq is not None:
+                state.sent = seq
+        self.pending_events -= 1  # sent, or not for this socket
+        return True
 
     def _cut_off(self) -> None:
         """Close a slow client: drop what waits, close after the frame being written."""

@@ -42,7 +42,9 @@ class Socket:
         await self.conn.send(json.dumps(frame))
 
     async def recv(self, timeout: float = 5) -> dict[str, Any]:
-        return json.loads(await asyncio.wait_for(self.conn.recv(), timeout))
+        raw = await asyncio.wait_for(self.conn.recv(), timeout)
+        assert isinstance(raw, str), f"a binary frame: {raw[:80]!r}"
+        return json.loads(raw)
 
     async def expect(self, event: str, timeout: float = 5) -> dict[str, Any]:
         while True:

@@ -234,3 +234,41 @@ async def test_a_handshake_too_long_to_read_is_answered_not_left_hanging(
     assert refused.value.response.status_code == 414
     async with websockets.connect(url, open_timeout=5) as conn:
         assert json.loads(await conn.recv())["event"] == "connected"
+
+
+async def test_room_events_reach_compressed_and_plain_sockets_alike(
+    served: Any,
+) -> None:
+    # Room events for an idle socket go out as the room's one encoded frame;
+    # a socket that negotiated compression gets them through the full path.
+    from tests.integration.conftest import Socket, admin_token, announce
+
+    server = served(UVICORN_WS_PER_MESSAGE_DEFLATE="1")
+    url = f"{server.ws}/ws/orders/"
+    compressed = await Socket.open(url)
+    plain = Socket(await websockets.connect(url, open_timeout=10, compression=None))
+    try:
+        assert "permessage-deflate" in compressed.conn.response.headers.get(
+            "Sec-WebSocket-Extensions", ""
+        )
+        assert "Sec-WebSocket-Extensions" not in plain.conn.response.headers
+        await plain.expect("connected")
+        for sock in (compressed, plain):
+            reply = await sock.request("join_room", {"roomType": "kiosk"})
+            assert reply["event"] == "join_room_success", reply
+        token = admin_token(server.base)
+        # Frames under 126 bytes, up to 64 KiB, and text that is not ASCII.
+        messages = ["Back soon", "Oat milk is back ☕ " * 20, "é" * 400]
+        seqs = [
+            await asyncio.to_thread(announce, server.base, token, text)
+            for text in messages
+        ]
+        for sock in (compressed, plain):
+            got = [await sock.expect("announcement") for _ in messages]
+            assert [frame["seq"] for frame in got] == seqs
+            assert [frame["data"]["message"] for frame in got] == [
+                text.strip() for text in messages
+            ]
+    finally:
+        await compressed.close()
+        await plain.close()
