@@ -193,7 +193,10 @@ class Hub:
 
     async def subscribe(self, room: str, subscriber: Subscriber) -> None:
         self.rooms.setdefault(room, set()).add(subscriber)
-        if room in self._groups or room in self._pending:
+        # A room whose group is added but whose seq is not read yet is still
+        # being subscribed: wait for that below, so that every join of a wave
+        # starts from the hub's seq (`seen`) instead of reading its own.
+        if (room in self._groups and room in self.seen) or room in self._pending:
             return
         async with self._lock:
             if room in self._groups or room in self._pending or room not in self.rooms:

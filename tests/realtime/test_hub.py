@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
@@ -66,3 +68,27 @@ async def test_a_room_whose_frames_are_still_arriving_is_left_to_them(ws):
     # Nothing more arrived since: the second one is read from the history.
     assert await hub.check_history() == 1
     assert (await client.expect("announcement"))["seq"] == second
+
+
+class _Quiet:
+    def deliver(self, room: str, seq: int | None, event: str, text: str) -> None:
+        pass
+
+    def catch_up_later(self, room: str) -> None:
+        pass
+
+
+async def test_sockets_subscribing_together_all_start_from_the_hubs_seq():
+    # A wave of joins to a room new to this process: the first adds the group
+    # and reads the room's seq; the others wait for that read instead of
+    # finding the group added and each reading the seq on its own.
+    seq = await store_without_sending("kiosk")
+    hub = get_hub()
+    known: list[int | None] = []
+
+    async def join() -> None:
+        await hub.subscribe("kiosk", _Quiet())
+        known.append(hub.seen.get("kiosk"))
+
+    await asyncio.gather(*(join() for _ in range(20)))
+    assert known == [seq] * 20
