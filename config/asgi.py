@@ -14,6 +14,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 from config.routing import websocket_urlpatterns  # noqa: E402
 from config.socketio import GatewayConnection  # noqa: E402
 from realtime.auth import websocket_stack  # noqa: E402
+from realtime.body_limit import BodyLimit  # noqa: E402
 from realtime.runtime import LifespanApp  # noqa: E402
 from realtime.socketio_gateway import wrap  # noqa: E402
 
@@ -24,7 +25,8 @@ if settings.DEBUG or os.environ.get("SERVE_STATIC", "1") == "1":
 
 channels_app = ProtocolTypeRouter(
     {
-        "http": http_app,
+        # Bodies over the limit are refused before Django reads them.
+        "http": BodyLimit(http_app),
         "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
     }
 )

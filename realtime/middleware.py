@@ -2,7 +2,8 @@
 
 - A body whose Content-Length passes DATA_UPLOAD_MAX_MEMORY_SIZE (a
   multipart form: MULTIPART_MAX_BODY_BYTES, the largest upload plus its form)
-  gets a JSON 413 under /api/ before anything reads it.
+  gets a JSON 413 under /api/ before anything reads it. Over ASGI,
+  realtime.body_limit answers it first, before Django reads the body.
 - An id in the URL that no 64-bit column can hold (`/api/cells/10^30/`) is a
   404: no such row can exist, and the query would crash on SQLite.
 - An error response under /api/ that is not JSON (Django's 404 for an unknown
@@ -19,13 +20,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.conf import settings
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from rest_framework.response import Response
 
 from realtime import health
 from realtime.api_errors import json_error
+from realtime.body_limit import body_limit
 from realtime.jsonsafe import INT_MAX
 
 API_PREFIX = "/api/"
@@ -52,13 +53,11 @@ def _is_api(request: HttpRequest) -> bool:
 
 
 def _too_large(request: HttpRequest) -> HttpResponse | None:
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    # Served over ASGI, realtime.body_limit has answered such a body already,
+    # before it was read; this is for other ways of running (tests, WSGI).
+    limit = body_limit(request.META.get("CONTENT_TYPE", ""))
     if limit is None or not _is_api(request):
         return None
-    if request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
-        # Files in a form are streamed to disk as Django reads them, not held:
-        # the largest upload an app takes passes, and the view judges the file.
-        limit = max(limit, settings.MULTIPART_MAX_BODY_BYTES)
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

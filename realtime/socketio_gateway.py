@@ -42,6 +42,7 @@ from realtime.auth import (
     session_user,
     token_user,
 )
+from realtime.body_limit import declared_length, respond
 from realtime.consumers import RealtimeConsumer
 from realtime.errors import CloseCode, ErrorCode, ProtocolError
 from realtime.jsonsafe import BadJSON
@@ -684,29 +685,6 @@ class _ClientGone(Exception):
     """The client disconnected while its request body was being read."""
 
 
-async def _respond(send: Any, status: int, text: str) -> None:
-    """A plain-text answer that also ends the connection (its body may be unread)."""
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": text.encode()})
-
-
-def _declared_length(scope: dict[str, Any]) -> int | None:
-    """The Content-Length of the request; None without one; -1 when it is not a number."""
-    for name, value in scope.get("headers", []):
-        if name.lower() == b"content-length":
-            return int(value) if value.strip().isdigit() else -1
-    return None
-
-
 async def _read_body(receive: Any, limit: int) -> bytes | None:
     """The whole request body, or None as soon as it passes `limit` bytes."""
     chunks: list[bytes] = []
@@ -773,23 +751,23 @@ def limit_polling_body(gateway: Any, limit: int) -> Any:
         if scope["type"] != "http" or scope.get("method") != "POST":
             await gateway(scope, receive, send)
             return
-        declared = _declared_length(scope)
+        declared = declared_length(scope)
         if declared == -1:
-            await _respond(send, 400, "Invalid Content-Length")
+            await respond(send, 400, "Invalid Content-Length")
             return
         if declared is not None and declared > limit:
-            await _respond(send, 413, f"Payload larger than {limit} bytes")
+            await respond(send, 413, f"Payload larger than {limit} bytes")
             return
         try:
             body = await _read_body(receive, limit)
         except _ClientGone:
             return
         if body is None:
-            await _respond(send, 413, f"Payload larger than {limit} bytes")
+            await respond(send, 413, f"Payload larger than {limit} bytes")
             return
         error = payload_error(body)
         if error is not None:
-            await _respond(send, 400, error)
+            await respond(send, 400, error)
             return
         headers = [
             (name, value)

@@ -15,6 +15,7 @@ import httpx
 import jwt
 import pytest
 import websockets
+from django.conf import settings
 
 from tests import tools
 
@@ -272,3 +273,76 @@ async def test_room_events_reach_compressed_and_plain_sockets_alike(
     finally:
         await compressed.close()
         await plain.close()
+
+
+async def _answer(
+    port: int, head: str, chunks: tuple[bytes, ...] = ()
+) -> tuple[int, dict[str, str], bytes]:
+    """Send a request head and `chunks` of a chunked body that never ends;
+    return the status, headers and body of the server's answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(head.encode())
+        for chunk in chunks:
+            writer.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+        await writer.drain()
+        raw = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+    head_bytes, _, body = raw.partition(b"\r\n\r\n")
+    lines = head_bytes.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, body
+
+
+async def test_a_body_over_the_limit_is_refused_before_it_is_read(
+    served: Any,
+) -> None:
+    server = served()
+    host = f"Host: 127.0.0.1:{server.port}\r\n"
+
+    # A declared length over the limit: 413 at once, no body sent at all
+    # (Django used to read, or wait for, all of it before its middleware ran).
+    status, headers, body = await _answer(
+        server.port,
+        f"POST /api/orders/ HTTP/1.1\r\n{host}Content-Type: application/json\r\n"
+        f"Content-Length: {10**12}\r\n\r\n",
+    )
+    assert status == 413 and headers["connection"] == "close"
+    assert json.loads(body)["code"] == "PAYLOAD_TOO_LARGE"
+
+    # A chunked body, on a page outside the API: counted as it comes, and
+    # answered once past the limit, though it never ends.
+    status, headers, body = await _answer(
+        server.port,
+        f"POST /accounts/login/ HTTP/1.1\r\n{host}"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n",
+        # Past Django's 2.5 MiB by 64 KiB.
+        (b"x" * 16_384,) * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 16_384 + 4),
+    )
+    assert status == 413 and headers["connection"] == "close"
+    assert body == b"Request body too large"
+
+    # A length that is not a number.
+    status, _, body = await _answer(
+        server.port,
+        f"POST /api/orders/ HTTP/1.1\r\n{host}Content-Length: 12x\r\n\r\n",
+    )
+    assert status == 400
+
+    # A body under the limit still arrives whole.
+    item = await asyncio.to_thread(first_item_id, server.base)
+    reply = await asyncio.to_thread(
+        httpx.post,
+        f"{server.base}/api/orders/",
+        json={"items": [{"menuId": item}], "payType": "CASH"},
+        timeout=10,
+    )
+    assert reply.status_code == 201, reply.text
+
+
+def first_item_id(base: str) -> int:
+    from tests.integration.conftest import first_item
+
+    return int(first_item(base)["id"])
