@@ -170,7 +170,7 @@ def test_text_fields_have_borders_of_3_to_1_and_ticket_options_are_dark(new_page
     page = new_page(user="barista", viewport=TABLET)
     page.goto("/barista/")
     expect(page.locator("#conn-indicator")).to_have_attribute("data-state", "live")
-    card = page.locator(".ticket", has_text=f"#{shop['order']['dailyNum']}")
+    card = page.locator(f".ticket[data-order-id='{shop['order']['orderId']}']")
     card.locator("[data-action=cancel]").click()
     field = card.locator("input[aria-label=Reason]")
     expect(field).to_be_visible()

@@ -62,10 +62,17 @@ def ticket_id(page, num):
     return ticket(page, num).get_attribute("data-order-id")
 
 
+def num_of(page, num):
+    """The `#<num>` label of order `num` itself (`#1` is in `#11` and `#110:06`)."""
+    return page.locator(".num", has_text=re.compile(rf"^#{num}$"))
+
+
 def ticket(page, num):
-    return page.locator(".ticket").filter(
-        has=page.locator(".num", has_text=re.compile(rf"^#{num}$"))
-    )
+    return page.locator(".ticket").filter(has=num_of(page, num))
+
+
+def staff_row(page, num):
+    return page.locator("#orders-body tr").filter(has=num_of(page, num))
 
 
 def toasts(page):
@@ -88,7 +95,7 @@ def test_an_order_travels_from_kiosk_to_barista_customer_and_pickup(new_page):
     expect(card).to_be_visible()
     expect(
         barista.locator("[data-column=PENDING]").locator(
-            ".ticket", has=barista.locator(".num", has_text=f"#{num}")
+            ".ticket", has=num_of(barista, num)
         )
     ).to_have_count(1)
     expect(card).to_contain_text("Americano")
@@ -125,7 +132,7 @@ def test_an_order_travels_from_kiosk_to_barista_customer_and_pickup(new_page):
     expect(recent).to_be_visible()
     recent.get_by_role("button", name="Recall").click()
     expect(
-        barista.locator("[data-column=READY]").locator(".num", has_text=f"#{num}")
+        barista.locator("[data-column=READY]").locator(num_of(barista, num))
     ).to_be_visible()
     expect(number(pickup, "ready", num)).to_be_visible()
 
@@ -267,9 +274,7 @@ def test_staff_pages_show_orders_and_cells_live(new_page):
     kiosk = live(new_page(), "/kiosk/")
     kiosk.locator("[data-pay=CELL]").click()
     num, _ = order_on_kiosk(kiosk, "Espresso")
-    expect(orders.locator("#orders-body tr", has_text=f"#{num}")).to_contain_text(
-        "CELL"
-    )
+    expect(staff_row(orders, num)).to_contain_text("CELL")
     expect(cells.locator("#ledger-body tr").first).to_contain_text("PAYMENT")
     row = cells.locator("#cells-body tr").first
     before = row.locator(".balance").inner_text()
@@ -432,7 +437,7 @@ def test_staff_cancel_asks_a_reason_and_a_cancelled_order_is_recalled(
     staff = live(new_page(user="admin"), "/staff/orders/")
     kiosk = live(new_page(), "/kiosk/")
     num, link = order_on_kiosk(kiosk, "Espresso")
-    row = staff.locator("#orders-body tr", has_text=f"#{num}")
+    row = staff_row(staff, num)
     expect(row).to_have_attribute("data-status", "PENDING")
     row.locator("[data-action=cancel]").click()
     reason = row.locator("input[aria-label=Reason]")
@@ -450,7 +455,7 @@ def test_staff_cancel_asks_a_reason_and_a_cancelled_order_is_recalled(
         },
         timeout=10,
     ).json()["dailyNum"]
-    expect(staff.locator("#orders-body tr", has_text=f"#{other}")).to_have_count(1)
+    expect(staff_row(staff, other)).to_have_count(1)
     expect(reason).to_have_value("Wrong order")
     expect(reason).to_be_focused()
     row.get_by_role("button", name="Confirm cancel").click()
