@@ -145,26 +145,55 @@ async def perform_check(client: httpx.AsyncClient, endpoint: Endpoint) -> CheckO
 async def perform_http_check(
     client: httpx.AsyncClient, endpoint: Endpoint
 ) -> CheckOutcome:
-    """One HTTP request (http and json checks)."""
+    """One HTTP request (http and json checks), within the endpoint's timeout.
+
+    The timeout bounds the whole check, answer and body, not each read (a
+    body that trickles in forever would otherwise hold the check), and at
+    most MAX_BODY bytes of the body are read: an endless or huge answer
+    costs neither memory nor time. The response time includes that read.
+    """
     started = time.perf_counter()
+    timeout = endpoint.timeout_seconds
     try:
-        response = await client.request(
-            endpoint.method,
-            endpoint.url,
-            headers=endpoint.headers or None,
-            content=endpoint.body.encode() if endpoint.body else None,
-            timeout=endpoint.timeout_seconds,
-        )
-    except httpx.TimeoutException:
-        return CheckOutcome(error=f"Timed out after {endpoint.timeout_seconds:g} s")
+        async with asyncio.timeout(timeout):
+            async with client.stream(
+                endpoint.method,
+                endpoint.url,
+                headers=endpoint.headers or None,
+                content=endpoint.body.encode() if endpoint.body else None,
+                timeout=timeout,
+            ) as response:
+                data = await _read_at_most(response, MAX_BODY)
+    except (TimeoutError, httpx.TimeoutException):
+        return CheckOutcome(error=f"Timed out after {timeout:g} s")
     except httpx.HTTPError as exc:
         return CheckOutcome(error=_failure(exc))
     elapsed = _elapsed(started)
     wants_body = endpoint.keyword_mode or endpoint.check_type == CheckType.JSON
-    body = response.text[:MAX_BODY] if wants_body else None
     return CheckOutcome(
-        status_code=response.status_code, response_time=elapsed, body=body
+        status_code=response.status_code,
+        response_time=elapsed,
+        body=_text(data, response.charset_encoding) if wants_body else None,
     )
+
+
+async def _read_at_most(response: httpx.Response, limit: int) -> bytes:
+    """The first `limit` bytes of the (decoded) body; the rest is never read."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
+
+
+def _text(data: bytes, charset: str | None) -> str:
+    try:
+        return data.decode(charset or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return data.decode("utf-8", errors="replace")
 
 
 def check_now(*, endpoint_id: int | str) -> CheckResult:

@@ -14,13 +14,17 @@ BODY_NO_KEYWORD = b"nothing to see"
 
 class Target:
     """Modes: ok (200), error (500), slow (200 after `delay` s), nokeyword, closed,
-    held (200 once `release` is set, at most 30 s later; `entered` is set first)."""
+    held (200 once `release` is set, at most 30 s later; `entered` is set first),
+    endless (200: the ok body, then 64 KiB chunks without end, for up to 30 s),
+    drip (200: the ok body a byte every 0.1 s, no length, for up to 30 s).
+    `sent` counts the bytes of body written in the last answer."""
 
     def __init__(self, port: int | None = None, delay: float = 0.3) -> None:
         self.port = port or free_port()
         self.mode = "ok"
         self.delay = delay
         self.hits = 0
+        self.sent = 0
         # When set, every answer is this JSON text (json checks).
         self.json_body: bytes | None = None
         self.entered = threading.Event()
@@ -43,6 +47,9 @@ class Target:
                 elif mode == "held":
                     target.entered.set()
                     target.release.wait(30)
+                if mode in ("endless", "drip"):
+                    self.stream(mode)
+                    return
                 status = 500 if mode == "error" else 200
                 body = BODY_NO_KEYWORD if mode == "nokeyword" else BODY_OK
                 if target.json_body is not None:
@@ -55,6 +62,31 @@ class Target:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def stream(self, mode: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                target.sent = 0
+                pieces = [BODY_OK] if mode == "endless" else list(BODY_OK)
+                ends = time.monotonic() + 30
+                while time.monotonic() < ends:
+                    if pieces:
+                        piece = pieces.pop(0)
+                        data = piece if isinstance(piece, bytes) else bytes((piece,))
+                    elif mode == "endless":
+                        data = b"x" * 65536
+                    else:
+                        data = b"."
+                    try:
+                        self.wfile.write(data)
+                        self.wfile.flush()
+                    except OSError:
+                        return  # the checker stopped reading and closed
+                    target.sent += len(data)
+                    if mode == "drip":
+                        time.sleep(0.1)
 
             do_HEAD = do_GET
             do_POST = do_GET

@@ -6,13 +6,21 @@ closed port; the published room events must come out in exactly this order.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
 
-from monitoring.checker import Monitor, claim_due
+from monitoring.checker import (
+    MAX_BODY,
+    Monitor,
+    claim_due,
+    make_client,
+    perform_check,
+)
 from monitoring.models import Endpoint, Incident
+from monitoring.services import CheckOutcome
 from tests.conftest import published
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -182,3 +190,41 @@ async def test_stop_lets_checks_in_flight_finish(target, make_endpoint):
     await asyncio.wait_for(runner, 5)
     await sync_to_async(endpoint.refresh_from_db)()
     assert endpoint.status == "UP" and monitor.checked == 1
+
+
+async def test_an_endless_body_is_read_no_further_than_the_limit(target, make_endpoint):
+    # A "download" that never ends: the keyword is in its first bytes, and
+    # the check reads at most MAX_BODY of it, then hangs up.
+    endpoint = await sync_to_async(make_endpoint)(
+        now=T0,
+        url=target.url,
+        keyword="tidings",
+        keywordMode="CONTAINS",
+        timeoutSeconds=10,
+    )
+    target.set("endless")
+    outcome = await check_once(endpoint)
+    assert outcome.error == "" and outcome.status_code == 200
+    assert outcome.body is not None and len(outcome.body) == MAX_BODY
+    assert outcome.body.startswith("hello from tidings")
+    # What the target got written before the checker hung up: the limit and
+    # what the sockets' buffers held, not 30 s of 64 KiB chunks.
+    assert target.sent < MAX_BODY + 16 * 1024 * 1024
+
+
+async def test_a_body_that_trickles_in_is_cut_at_the_timeout(target, make_endpoint):
+    # A byte every 0.1 s: each read is quick, the whole never ends. The
+    # timeout is for the whole check, so it ends as a timeout, not in 30 s.
+    endpoint = await sync_to_async(make_endpoint)(
+        now=T0, url=target.url, timeoutSeconds=1
+    )
+    target.set("drip")
+    started = time.monotonic()
+    outcome = await check_once(endpoint)
+    assert outcome.error == "Timed out after 1 s"
+    assert time.monotonic() - started < 10
+
+
+async def check_once(endpoint: Endpoint) -> CheckOutcome:
+    async with make_client() as client:
+        return await perform_check(client, endpoint)
