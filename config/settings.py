@@ -376,6 +376,9 @@ MONITOR = {
     "NOTIFY_RETRY_HOURS": env_float("MONITOR_NOTIFY_RETRY_HOURS", 25),
     # TLS checks trust the system's store, plus this CA file when set.
     "TLS_CA_FILE": os.environ.get("MONITOR_TLS_CA_FILE", ""),
+    # Seconds one read of the public status page serves every request of a
+    # process (monitoring.selectors.public_status_shared); 0: none.
+    "STATUS_CACHE_SECONDS": env_float("MONITOR_STATUS_CACHE_SECONDS", 10),
 }
 
 # Email (monitoring notifications). The console backend prints them under

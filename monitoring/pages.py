@@ -116,16 +116,23 @@ def _bar_html(days: dict[str, list[Any]]) -> SafeString:
     )
 
 
+# The endpoints with their bars, made once per shared read of the status.
+_with_bars: tuple[dict[str, Any] | None, list[dict[str, Any]]] = (None, [])
+
+
 def status_page(request: HttpRequest) -> HttpResponse:
-    incidents = selectors.open_incidents()
-    status = selectors.public_status(open_now=incidents)
-    for endpoint in status["endpoints"]:
-        endpoint["bar"] = _bar_html(endpoint["days"])
+    global _with_bars
+    status, incidents = selectors.public_status_shared()
+    read, endpoints = _with_bars
+    if read is not status:
+        # New dicts: what the selector shares is never changed.
+        endpoints = [{**e, "bar": _bar_html(e["days"])} for e in status["endpoints"]]
+        _with_bars = (status, endpoints)
     return render(
         request,
         "monitoring/status.html",
         {
-            "status": status,
+            "status": {**status, "endpoints": endpoints},
             "incidents": incidents,
             "now": timezone.now(),
         },

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 from django.db import connection
@@ -12,7 +14,7 @@ from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber, Substr, TruncDate
 from django.utils import timezone
 
-from monitoring import events
+from monitoring import conf, events
 from monitoring.models import (
     CheckResult,
     CheckRollup,
@@ -493,6 +495,37 @@ def public_status(
         "firstDay": first_day.isoformat(),
         "timestamp": events.iso(now),
     }
+
+
+_shared_status: tuple[float, dict[str, Any], list[Incident]] | None = None
+_shared_status_lock = threading.Lock()
+
+
+def public_status_shared() -> tuple[dict[str, Any], list[Incident]]:
+    """`public_status` and the open incidents, as the status page and its API serve them.
+
+    The page is public and reloads itself every minute on every screen that
+    shows it, and at 1,000 endpoints one read takes about 2 s; so within a
+    process one read serves every request for MONITOR["STATUS_CACHE_SECONDS"]
+    (10 s by default; 0: a read per request), and requests meanwhile wait
+    for the read under way instead of starting their own. Callers must not
+    change what they get.
+    """
+    global _shared_status
+    ttl = conf.get("STATUS_CACHE_SECONDS")
+    with _shared_status_lock:
+        shared = _shared_status
+        if shared is not None and monotonic() - shared[0] < ttl:
+            return shared[1], shared[2]
+        incidents = open_incidents()
+        status = public_status(open_now=incidents)
+        _shared_status = (monotonic(), status, incidents) if ttl > 0 else None
+        return status, incidents
+
+
+def forget_shared_status() -> None:
+    global _shared_status
+    _shared_status = None
 
 
 def _mean_uptime(days: dict[date, tuple[int, int]]) -> float | None:

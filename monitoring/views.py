@@ -207,7 +207,7 @@ class PublicStatusView(APIView):
         summary="Public status: overall state, open incidents",
     )
     def get(self, request: Request) -> Response:
-        return Response(selectors.public_status())
+        return Response(selectors.public_status_shared()[0])
 
 
 def _channel_input(request: Request, *, partial: bool) -> dict[str, Any]:

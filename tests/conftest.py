@@ -72,6 +72,15 @@ def _forget_token_users() -> Iterator[None]:
     _users.clear()
 
 
+@pytest.fixture(autouse=True)
+def _forget_shared_status() -> Iterator[None]:
+    """The public status read a process shares does not outlive a test."""
+    yield
+    from monitoring.selectors import forget_shared_status
+
+    forget_shared_status()
+
+
 @pytest.fixture
 def make_user(django_user_model: Any) -> Callable[..., Any]:
     counter = {"n": 0}

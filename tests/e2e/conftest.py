@@ -80,8 +80,14 @@ class E2EServer(tools.Server):
 def e2e_server() -> Iterator[E2EServer]:
     """The embedded setup of `make run` (in-memory layer, in-process background work)."""
     database = tools.Database()
+    # The status page's tests change what it shows from one test to the
+    # next: every request reads it (no shared read for a few seconds).
     env = tools.server_env(
-        database, None, HEARTBEAT_INTERVAL="2", HEARTBEAT_TIMEOUT="2"
+        database,
+        None,
+        HEARTBEAT_INTERVAL="2",
+        HEARTBEAT_TIMEOUT="2",
+        MONITOR_STATUS_CACHE_SECONDS="0",
     )
     tools.manage(env, "migrate", "--noinput")
     tools.manage(env, "seed_demo")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from monitoring import selectors, services
 from monitoring.models import CheckResult, CheckRollup, Endpoint, Incident
@@ -135,3 +137,26 @@ def test_badge_is_public_only_for_endpoints_on_the_status_page(client):
         "uptime: pending"
         in client.get(f"/status/badge/{no_data.pk}.svg").content.decode()
     )
+
+
+def test_one_read_serves_the_page_and_its_api_for_a_few_seconds(client, settings):
+    # The page is public and reloads itself on every screen showing it: one
+    # read serves every request of the process for STATUS_CACHE_SECONDS.
+    _endpoint("Shop")
+    settings.MONITOR = {**settings.MONITOR, "STATUS_CACHE_SECONDS": 60}
+    with CaptureQueriesContext(connection) as first:
+        page = client.get("/status/").content.decode()
+    assert "Shop" in page and len(first.captured_queries) > 0
+    _endpoint("Kitchen printer")
+    with CaptureQueriesContext(connection) as again:
+        reply = client.get("/api/status/").json()
+        page = client.get("/status/").content.decode()
+    assert again.captured_queries == []
+    # The page's bars never reach what the API shares.
+    assert [e["name"] for e in reply["endpoints"]] == ["Shop"]
+    assert "bar" not in reply["endpoints"][0]
+    assert "Kitchen printer" not in page
+    # With the sharing off, every request reads.
+    settings.MONITOR = {**settings.MONITOR, "STATUS_CACHE_SECONDS": 0}
+    reply = client.get("/api/status/").json()
+    assert [e["name"] for e in reply["endpoints"]] == ["Kitchen printer", "Shop"]
