@@ -279,25 +279,39 @@ class RoomMembership:
 
     # -- room events, in the writer ------------------------------------------------
 
-    async def _send_room_event(self, room: str, seq: int | None, text: str) -> None:
-        """One live room event (from the writer): in seq order, each once."""
+    def _room_event_due(self, room: str, seq: int | None) -> bool | None:
+        """Whether a live room event goes out now: True, False (dropped), or
+        None while an earlier event of the room has not been sent.
+
+        Dropped: not in the room, its replay not started, or sent already. A
+        volatile frame (`seq` None: never stored, never replayed) goes out
+        with no seq bookkeeping.
+        """
         state = self.rooms.get(room)
         if state is None or state.sent is None:
-            return  # not in the room, or its replay has not started
+            return False
         if seq is None:
-            # A volatile frame (never stored, never replayed): no seq bookkeeping.
-            await self._out(text)
-            return
+            return True
         if seq <= state.sent:
-            return
-        if seq > state.sent + 1:
-            # An earlier event is still on its way (or was lost): fetch it first.
+            return False
+        return True if seq == state.sent + 1 else None
+
+    def _room_event_sent(self, room: str, seq: int | None) -> None:
+        state = self.rooms.get(room)
+        if seq is not None and state is not None:
+            state.sent = seq
+
+    async def _send_room_event(self, room: str, seq: int | None, text: str) -> None:
+        """One live room event (from the writer): in seq order, each once."""
+        due = self._room_event_due(room, seq)
+        if due is None:
+            # An earlier event is still on its way (or was lost): fetch it
+            # first; then this one goes out unless the catch-up sent it.
             await self._catch_up(room)
-            state = self.rooms.get(room)
-            if state is None or state.sent is None or state.sent >= seq:
-                return
-        await self._out(text)
-        state.sent = seq
+            due = self._room_event_due(room, seq) is not False
+        if due:
+            await self._out(text)
+            self._room_event_sent(room, seq)
 
     def catch_up_later(self, room: str) -> None:
         """From the hub: this room has stored events that never arrived live."""

@@ -195,8 +195,8 @@ class SocketWriter:
         async def _catch_up(self, room: str) -> int: ...
         def _retry_catch_up(self, room: str | None) -> None: ...
         def _is_joined(self, room: str) -> bool: ...
-
-        rooms: dict[str, Any]
+        def _room_event_due(self, room: str, seq: int | None) -> bool | None: ...
+        def _room_event_sent(self, room: str, seq: int | None) -> None: ...
 
     def _setup_writer(self) -> None:
         self.send_queue = None
@@ -244,19 +244,14 @@ class SocketWriter:
         message and no encoding per socket. Anything else (a gap to catch up,
         a full transport, a closing socket) takes the full path.
         """
-        state = self.rooms.get(room)
-        if state is not None and state.sent is not None:
-            if seq is not None:
-                if seq > state.sent + 1:
-                    return False
-                if seq <= state.sent:
-                    self.pending_events -= 1
-                    return True
+        due = self._room_event_due(room, seq)
+        if due is None:
+            return False
+        if due:
             if not write(shared_frame(text)):
                 return False
             self.frames_out += 1
-            if seq is not None:
-                state.sent = seq
+            self._room_event_sent(room, seq)
         self.pending_events -= 1  # sent, or not for this socket
         return True
 
