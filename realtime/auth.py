@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -27,7 +26,11 @@ from rest_framework_simplejwt.tokens import AccessToken
 from realtime import events, metrics
 from realtime.errors import CloseCode, ErrorCode, ProtocolError
 from realtime.outbox import encode
-from realtime.permissions import DevicePrincipal, remember_group_names
+from realtime.permissions import (
+    DevicePrincipal,
+    read_is_fresh,
+    remember_group_names,
+)
 
 
 class InvalidToken(Exception):
@@ -101,19 +104,20 @@ def user_from_token(token: str) -> Any:
 
 
 # Users of access JWTs read in the last few seconds, by id, so that a wave of
-# screens reconnecting as one user reads it once. Saving or deleting a user,
-# or changing their groups, forgets them at once in this process (signals,
-# connected by RealtimeConfig.ready); other processes read them again within
-# USER_CACHE_SECONDS. Device tokens are never kept: revoking one is immediate.
-USER_CACHE_SECONDS = 5.0
+# screens reconnecting as one user reads it once: kept while the read is fresh
+# (permissions.READ_FRESH_SECONDS, the same read that holds their group names).
+# Saving or deleting a user, or changing their groups, forgets them at once in
+# this process (signals, connected by RealtimeConfig.ready); other processes
+# read them again once the read is stale. Device tokens are never kept:
+# revoking one is immediate.
 USER_CACHE_SIZE = 10_000
-_users: dict[Any, tuple[Any, float]] = {}
+_users: dict[str, Any] = {}
 
 
 def _remember_user(user: Any) -> None:
     if len(_users) >= USER_CACHE_SIZE:
         _users.clear()
-    _users[str(user.pk)] = (user, time.monotonic())
+    _users[str(user.pk)] = user
 
 
 def forget_user(user_id: Any) -> None:
@@ -128,9 +132,9 @@ def forget_all_users() -> None:
 
 def _recent_user(user_id: Any) -> Any | None:
     kept = _users.get(str(user_id))
-    if kept is None or time.monotonic() - kept[1] > USER_CACHE_SECONDS:
+    if kept is None or not read_is_fresh(kept):
         return None
-    return copy.copy(kept[0])  # each socket its own instance
+    return copy.copy(kept)  # each socket its own instance
 
 
 # Reads in flight, by user id: sockets of one user connecting at once wait for

@@ -119,11 +119,13 @@ def has_role(user: Any, role: str) -> bool:
     return user.groups.filter(name=group).exists()
 
 
-# A socket's user is read with its group names (one query, `user_from_token`);
-# a join within this many seconds of that read uses them instead of another
-# query, so a reconnect (connect, then join at once) reads the database once.
-# A later join asks the database again: a role taken away is seen at once.
-GROUPS_FRESH_SECONDS = 5.0
+# A token's user is read with its group names in one query (`user_from_token`).
+# For this many seconds that read stands: sockets of the user connecting
+# meanwhile reuse it (realtime.auth.token_user), and their joins use the names
+# instead of another query, so a reconnect (connect, then join at once) reads
+# the database once. After it the database is asked again: a role taken away
+# is seen at once.
+READ_FRESH_SECONDS = 5.0
 
 
 def remember_group_names(user: Any, names: Iterable[str]) -> None:
@@ -133,10 +135,15 @@ def remember_group_names(user: Any, names: Iterable[str]) -> None:
 
 def _recent_group_names(user: Any) -> frozenset[str] | None:
     kept = getattr(user, "_tidings_groups", None)
-    if kept is None or time.monotonic() - kept[1] > GROUPS_FRESH_SECONDS:
+    if kept is None or time.monotonic() - kept[1] > READ_FRESH_SECONDS:
         return None
     names: frozenset[str] = kept[0]
     return names
+
+
+def read_is_fresh(user: Any) -> bool:
+    """Whether `user` was read (with its group names) under READ_FRESH_SECONDS ago."""
+    return _recent_group_names(user) is not None
 
 
 def is_barista(user: Any) -> bool:

@@ -1,7 +1,7 @@
 """A token's user, read once for a wave of sockets and forgotten when it changes.
 
 Sockets of one user connecting at once share one database read; the user is
-kept for USER_CACHE_SECONDS, and saving, deleting or regrouping the user
+kept while that read is fresh (READ_FRESH_SECONDS), and saving, deleting or regrouping the user
 forgets it at once, so a deactivated user or a removed role is seen by the
 next socket. A join right after the read uses the group names read with the
 user; a later one asks the database again.
@@ -117,7 +117,7 @@ async def test_a_later_join_asks_the_database(make_user: Any, monkeypatch: Any) 
         group.user_set.through.objects.filter(user=user).delete
     )()
     assert await database_sync_to_async(has_role)(socket_user, BARISTA)  # just read
-    monkeypatch.setattr(permissions, "GROUPS_FRESH_SECONDS", 0.0)
+    monkeypatch.setattr(permissions, "READ_FRESH_SECONDS", 0.0)
     allowed, queries = await reads(
         database_sync_to_async(has_role)(socket_user, BARISTA)
     )
@@ -133,11 +133,11 @@ async def test_kept_users_expire_and_stay_bounded(
     await token_user(token)
     _, queries = await reads(token_user(token))
     assert queries == 0
-    monkeypatch.setattr(auth, "USER_CACHE_SECONDS", 0.0)
+    monkeypatch.setattr(permissions, "READ_FRESH_SECONDS", 0.0)
     _, queries = await reads(token_user(token))
     assert queries == 1
     monkeypatch.setattr(auth, "USER_CACHE_SIZE", 3)
-    monkeypatch.setattr(auth, "USER_CACHE_SECONDS", 60.0)
+    monkeypatch.setattr(permissions, "READ_FRESH_SECONDS", 60.0)
     for n in range(10):
         other = await database_sync_to_async(make_user)(f"many{n}")
         await token_user(token_for(other))
