@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Group
+from django.db.backends.utils import CursorWrapper
 
 from tests import tools
 
@@ -61,6 +62,20 @@ def server_database() -> Iterator[tools.Database]:
 
 
 # -- users and tokens ----------------------------------------------------------
+
+
+@pytest.fixture
+def count_queries(monkeypatch: Any) -> list[str]:
+    """Every SQL statement run while the test runs, from any thread."""
+    seen: list[str] = []
+    original = CursorWrapper._execute_with_wrappers
+
+    def counting(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(sql)
+        return original(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(CursorWrapper, "_execute_with_wrappers", counting)
+    return seen
 
 
 @pytest.fixture(autouse=True)

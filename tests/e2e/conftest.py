@@ -138,3 +138,19 @@ def save_screenshot(page: Any, name: str) -> None:
     """Keep a screenshot (under docs/screenshots/ with UPDATE_SCREENSHOTS=1)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def computed(page: Any, selector: str, prop: str, pseudo: str | None = None) -> str:
+    """A computed style of the element at `selector`, read in one step in the page.
+
+    Tickets are rebuilt on every change, so a node found first and read
+    afterwards may be gone by then; this waits for a connected one.
+    """
+    return page.wait_for_function(
+        """([selector, prop, pseudo]) => {
+          const node = document.querySelector(selector);
+          if (!node || !node.isConnected) return null;
+          return getComputedStyle(node, pseudo)[prop] || null;
+        }""",
+        arg=[selector, prop, pseudo],
+    ).json_value()

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import tools
-from tests.e2e.conftest import auth_headers
+from tests.e2e.conftest import auth_headers, computed
 
 AXE_VERSION = "4.10.2"
 PHONE = {"width": 390, "height": 844}
@@ -132,22 +132,6 @@ def test_no_serious_or_critical_axe_violations(
     assert result["testEngine"]["version"] == AXE_VERSION
     problems = serious(result["violations"])
     assert not problems, f"{name}: " + "; ".join(problems)
-
-
-def computed(page, selector: str, prop: str, pseudo: str | None = None) -> str:
-    """A computed style of the element at `selector`, read in one step in the page.
-
-    Tickets are rebuilt on every change, so a node found first and read
-    afterwards may be gone by then; this waits for a connected one.
-    """
-    return page.wait_for_function(
-        """([selector, prop, pseudo]) => {
-          const node = document.querySelector(selector);
-          if (!node || !node.isConnected) return null;
-          return getComputedStyle(node, pseudo)[prop] || null;
-        }""",
-        arg=[selector, prop, pseudo],
-    ).json_value()
 
 
 CONTRAST = """

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import auth_headers, save_screenshot
+from tests.e2e.conftest import auth_headers, computed, save_screenshot
 
 LANDSCAPE = {"width": 1024, "height": 768}
 PORTRAIT = {"width": 768, "height": 1024}
@@ -93,22 +93,6 @@ def ticket(page, num):
 
 def column(page, status):
     return page.locator(f".column[data-column={status}] .tickets")
-
-
-def computed(page, selector: str, prop: str, pseudo: str | None = None) -> str:
-    """A computed style of the element at `selector`, read in one step in the page.
-
-    Tickets are rebuilt on every change, so a node found first and read
-    afterwards may be gone by then; this waits for a connected one.
-    """
-    return page.wait_for_function(
-        """([selector, prop, pseudo]) => {
-          const node = document.querySelector(selector);
-          if (!node || !node.isConnected) return null;
-          return getComputedStyle(node, pseudo)[prop] || null;
-        }""",
-        arg=[selector, prop, pseudo],
-    ).json_value()
 
 
 def assert_one_screen(page) -> None:

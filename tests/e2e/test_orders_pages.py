@@ -41,6 +41,15 @@ def menu_id(server, name):
     )
 
 
+def cash_order(server, name="Americano"):
+    """Place a one-item CASH order over REST, as a kiosk app does; the response."""
+    return httpx.post(
+        f"{server.base}/api/orders/",
+        json={"items": [{"menuId": menu_id(server, name)}], "payType": "CASH"},
+        timeout=10,
+    )
+
+
 def order_on_kiosk(kiosk, name):
     kiosk.locator(".menu-item", has_text=name).first.click()
     kiosk.locator("#sheet-add").click()
@@ -177,14 +186,9 @@ def test_the_barista_board_toasts_new_orders_three_at_most_then_they_go(
     new_page, e2e_server
 ):
     barista = live(new_page(user="barista", viewport=TABLET), "/barista/")
-    americano = menu_id(e2e_server, "Americano")
     placed = []
     for _ in range(4):
-        response = httpx.post(
-            f"{e2e_server.base}/api/orders/",
-            json={"items": [{"menuId": americano}], "payType": "CASH"},
-            timeout=10,
-        )
+        response = cash_order(e2e_server)
         placed.append(response.json()["dailyNum"])
         expect(toasts(barista).last).to_have_text(f"New order: #{placed[-1]}")
     # Never more than three; the oldest went first.
@@ -255,14 +259,7 @@ def test_turning_the_kiosk_off_shows_the_maintenance_screen_live(new_page, e2e_s
     save_screenshot(kiosk, "kiosk-maintenance")
     save_screenshot(staff, "staff-settings")
     # The server refuses orders while closed, whatever the page shows.
-    response = httpx.post(
-        f"{e2e_server.base}/api/orders/",
-        json={
-            "items": [{"menuId": menu_id(e2e_server, "Americano")}],
-            "payType": "CASH",
-        },
-        timeout=10,
-    )
+    response = cash_order(e2e_server)
     assert response.status_code == 503
     staff.locator("#kiosk-toggle").click()
     expect(kiosk.locator("#maintenance")).to_be_hidden()
@@ -447,14 +444,7 @@ def test_staff_cancel_asks_a_reason_and_a_cancelled_order_is_recalled(
     expect(row).to_have_attribute("data-status", "PENDING")
     reason.fill("Wrong order")
     # Another order arrives and the table is read again: the form stays.
-    other = httpx.post(
-        f"{e2e_server.base}/api/orders/",
-        json={
-            "items": [{"menuId": menu_id(e2e_server, "Americano")}],
-            "payType": "CASH",
-        },
-        timeout=10,
-    ).json()["dailyNum"]
+    other = cash_order(e2e_server).json()["dailyNum"]
     expect(staff_row(staff, other)).to_have_count(1)
     expect(reason).to_have_value("Wrong order")
     expect(reason).to_be_focused()
@@ -482,14 +472,7 @@ def test_times_are_in_the_viewers_zone_named_when_not_the_cafes(browser, e2e_ser
         page.fill("input[name=password]", "admin")
         page.click("button[type=submit]")
         page.wait_for_url(lambda url: "/accounts/login/" not in url)
-        order = httpx.post(
-            f"{e2e_server.base}/api/orders/",
-            json={
-                "items": [{"menuId": menu_id(e2e_server, "Americano")}],
-                "payType": "CASH",
-            },
-            timeout=10,
-        ).json()
+        order = cash_order(e2e_server).json()
         live(page, "/staff/orders/")
         row = page.locator(f"#orders-body tr[data-order-id='{order['orderId']}']")
         shown = row.locator("time").inner_text()

@@ -13,7 +13,6 @@ import asyncio
 from typing import Any
 
 import pytest
-from django.db.backends.utils import CursorWrapper
 
 from realtime import hub as hub_module
 from realtime.hub import Recent, get_hub
@@ -67,39 +66,26 @@ def test_history_rows_join_the_window_on_either_side() -> None:
     assert recent.after(13, 100) is None
 
 
-@pytest.fixture
-def queries(monkeypatch: Any) -> list[str]:
-    seen: list[str] = []
-    original = CursorWrapper._execute_with_wrappers
-
-    def counting(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
-        seen.append(sql)
-        return original(self, sql, *args, **kwargs)
-
-    monkeypatch.setattr(CursorWrapper, "_execute_with_wrappers", counting)
-    return seen
-
-
 async def test_a_wave_of_catch_ups_reads_the_history_once(
-    ws: Any, queries: list[str]
+    ws: Any, count_queries: list[str]
 ) -> None:
     stored = [await store_without_sending("kiosk") for _ in range(5)]
     client = await ws()
     await client.request("join_room", {"roomType": "kiosk"})
     hub = get_hub()
-    before = len(queries)
+    before = len(count_queries)
     answers = await asyncio.gather(
         *(hub.history_after("kiosk", stored[0] - 1, 500) for _ in range(200))
     )
-    reads = len(queries) - before
+    reads = len(count_queries) - before
     assert all([seq for seq, _ in rows] == stored for rows in answers)
     assert reads <= 2  # one events_after: the room's seq, then its rows
     # Later catch-ups from inside the window read nothing.
-    before = len(queries)
+    before = len(count_queries)
     assert [seq for seq, _ in await hub.history_after("kiosk", stored[2], 500)] == (
         stored[3:]
     )
-    assert len(queries) == before
+    assert len(count_queries) == before
 
 
 async def test_a_window_short_of_the_seen_seq_never_ends_a_catch_up(ws: Any) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import Group
-from django.db.backends.utils import CursorWrapper
 
 from realtime import auth, permissions
 from realtime.auth import InvalidToken, token_user, user_from_token
@@ -30,20 +29,6 @@ def forget_all(count_queries: list[str]) -> None:
     auth._users.clear()
     global QUERIES
     QUERIES = count_queries
-
-
-@pytest.fixture(autouse=True)
-def count_queries(monkeypatch: Any) -> list[str]:
-    """Every SQL statement run, from any thread."""
-    seen: list[str] = []
-    original = CursorWrapper._execute_with_wrappers
-
-    def counting(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
-        seen.append(sql)
-        return original(self, sql, *args, **kwargs)
-
-    monkeypatch.setattr(CursorWrapper, "_execute_with_wrappers", counting)
-    return seen
 
 
 QUERIES: list[str] = []
