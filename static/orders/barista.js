@@ -81,13 +81,9 @@ function cancelForm(order) {
   ]);
   form.addEventListener("submit", function (e) {
     e.preventDefault();
-    if (!reason.value.trim()) {
-      hint.textContent = "Say why it is cancelled: the customer sees the reason.";
-      reason.setAttribute("aria-invalid", "true");
-      reason.focus();
-      return;
-    }
-    api("POST", url(order, "cancel/"), { reason: reason.value.trim() })
+    var text = Cafe.cancelReason(reason, hint, "Say why it is cancelled: the customer sees the reason.");
+    if (!text) return;
+    api("POST", url(order, "cancel/"), { reason: text })
       .then(function (data) { delete cancelling[order.orderId]; recovered(); upsert(data); }, fail);
   });
   return form;

@@ -191,6 +191,21 @@ export function toast(message, kind) {
  * Setting values: `settings:changed` carries them as strings, as the original
  * kiosk app expects ("true"/"false", "5"); `GET /api/settings/` as JSON.
  */
+/*
+ * The reason typed in a cancel form, trimmed; or "" after pointing at the
+ * empty field (the hint says `message`, the field is marked invalid and
+ * takes the focus).
+ */
+export function cancelReason(reason, hint, message) {
+  var text = reason.value.trim();
+  if (!text) {
+    hint.textContent = message;
+    reason.setAttribute("aria-invalid", "true");
+    reason.focus();
+  }
+  return text;
+}
+
 export function isOff(value) { return value === false || value === "false"; }
 export function minutes(value) { return parseInt(value, 10); }
 

@@ -38,13 +38,9 @@ function cancelForm(o) {
   });
   form.addEventListener("submit", function (e) {
     e.preventDefault();
-    if (!reason.value.trim()) {
-      hint.textContent = "Say why it is cancelled.";
-      reason.setAttribute("aria-invalid", "true");
-      reason.focus();
-      return;
-    }
-    api("POST", url(o, "cancel/"), { reason: reason.value.trim() }).then(function () {
+    var text = Cafe.cancelReason(reason, hint, "Say why it is cancelled.");
+    if (!text) return;
+    api("POST", url(o, "cancel/"), { reason: text }).then(function () {
       delete editing[o.orderId];
       return load();
     }, problem);
